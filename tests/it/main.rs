@@ -1,0 +1,6 @@
+//! Integration tests of the library and the CLI, in one test binary.
+
+mod bundle;
+mod doctor;
+mod reference;
+mod support;
