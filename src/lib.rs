@@ -8,3 +8,5 @@
 pub mod model;
 pub mod config;
 pub mod doctor;
+pub mod library;
+pub mod search;

@@ -3,4 +3,6 @@
 mod bundle;
 mod doctor;
 mod reference;
+mod scenes;
+mod toy_quality;
 mod support;

@@ -158,9 +158,9 @@ pub struct SceneSpec {
 
 pub fn draw_scene(rng: &mut Rng, spec: &SceneSpec) -> Scene {
     let (width, height) = spec.size.unwrap_or_else(|| {
-        let long = rng.range(110.0, 600.0);
+        let long = rng.range(110.0, 640.0);
         let aspect = rng.range(0.55, 1.8);
-        if aspect >= 1.0 { (long as u32, (long / aspect).max(100.0) as u32) } else { ((long * aspect).max(100.0) as u32, long as u32) }
+        if aspect >= 1.0 { (long as u32, (long / aspect).max(96.0) as u32) } else { ((long * aspect).max(96.0) as u32, long as u32) }
     });
     let count = spec.num_objects.unwrap_or_else(|| 1 + rng.below(4)).max(spec.required.len()).min(4);
 
