@@ -85,7 +85,7 @@ def load_toy(checkpoint: Path, tokenizer_json: Path) -> ModelSource:
     config = ToyConfig.from_dict(saved["config"])
     model = ToyModel(config)
     model.load_state_dict(saved["state_dict"])
-    return _describe(model, "fg-clip2", "toy", tokenizer_json, config.patch_budgets)
+    return _describe(model, "xunying-toy", "tiny", tokenizer_json, config.patch_budgets)
 
 
 def _import_code_folder(code_dir: Path):
