@@ -9,8 +9,10 @@ Protocol, per gallery of `--gallery-size` fresh scenes:
   ("a red circle", "red circle" / "一个红色的圆形", "红色的圆形", "红色圆形") through the short walk; a
   hit when the top-ranked scene contains a shape of that colour and type;
 - two objects: for every pair of classes that occurs together in some scene and alone in
-  another, "a red circle and a blue square" (and the Chinese form); a hit when every scene
-  with both ranks above every scene with only one of them;
+  another, "a red circle and a blue square" (and the Chinese form). Three rates: every
+  scene with both ranks above every scene with only one of them (`both_above_one`), the
+  top scene has both (`top1_has_both`), and the share of (both, one) scene pairs in the
+  right order (`pair_order`);
 - long: each scene's long positional caption (English and Chinese) through the long
   walk; a hit when the scene itself ranks first;
 - regions: for every object, a box-walk phrase ("red circle" / "红色的圆形") against
@@ -203,6 +205,10 @@ def evaluate_gallery(encoder, rng: random.Random, size: int, tally: Tally) -> No
         for language, text in pair_queries(first, second).items():
             scores = (F.normalize(encoder.encode_texts([text], "short"), dim=-1) @ pooled.T)[0]
             tally.add(f"two_object_both_above_one_{language}", bool(scores[both].min() > scores[one].max()))
+            tally.add(f"two_object_top1_has_both_{language}", int(scores.argmax()) in both)
+            for both_index in both:
+                for one_index in one:
+                    tally.add(f"two_object_pair_order_{language}", bool(scores[both_index] > scores[one_index]))
 
     # Long positional captions rank their own scene first.
     for language, write in (("en", world.long_caption_en), ("zh", world.long_caption_zh)):

@@ -70,6 +70,23 @@ class ToyConfig:
         )
 
 
+def sincos_table(length: int, dim: int) -> torch.Tensor:
+    """Return `[length, dim]` sine-cosine position features (half sines, half cosines), values in [-1, 1]."""
+    frequencies = 1.0 / (100.0 ** (torch.arange(dim // 2, dtype=torch.float32) / (dim // 2)))
+    angles = torch.arange(length, dtype=torch.float32)[:, None] * frequencies[None, :]
+    return torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
+
+
+def sincos_grid(side: int, dim: int) -> torch.Tensor:
+    """Return `[side * side, dim]` 2D position features: half the channels encode the row, half the column."""
+    rows = sincos_table(side, dim // 2)
+    columns = sincos_table(side, dim // 2)
+    grid = torch.cat(
+        [rows[:, None, :].expand(side, side, -1), columns[None, :, :].expand(side, side, -1)], dim=-1
+    )
+    return grid.reshape(side * side, dim)
+
+
 def key_padding_bias(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """Return an additive `[B, 1, 1, M]` bias: 0 for valid keys, the dtype minimum for padding."""
     bias = torch.zeros(mask.shape, dtype=dtype, device=mask.device)
@@ -249,14 +266,27 @@ class ToyModel(nn.Module):
         self.boxtext_head = nn.Linear(embed_dim, embed_dim)
         self.logit_scale = nn.Parameter(torch.tensor([2.3]))
         self.logit_bias = nn.Parameter(torch.tensor([-10.0]))
-        nn.init.normal_(self.vision_model.embeddings.position_embedding.weight, std=0.02)
-        for table in (
-            self.text_model.embeddings.token_embedding,
-            self.text_model.embeddings.position_embedding,
-            self.text_model.embeddings.position_embedding_ori,
-            self.text_model.embeddings.position_embedding_res,
-        ):
-            nn.init.normal_(table.weight, std=0.02)
+        self._initialise_tables(config)
+
+    @torch.no_grad()
+    def _initialise_tables(self, config: ToyConfig) -> None:
+        """Start the learned position tables from sine-cosine patterns.
+
+        Trained from random tables, the model took hundreds of steps to relate neighbouring
+        patches and word order, so shape recognition and colour-shape binding barely
+        started within a short CPU run. The tables stay ordinary trained parameters.
+        """
+        vision = self.vision_model.embeddings
+        side = vision.position_embedding_size
+        vision.position_embedding.weight.copy_(0.4 * sincos_grid(side, config.vision_config.hidden_size))
+
+        text = self.text_model.embeddings
+        dim = config.text_config.hidden_size
+        nn.init.normal_(text.token_embedding.weight, std=dim**-0.5)
+        text.position_embedding.weight.copy_(dim**-0.5 * sincos_table(config.text_config.max_position_embeddings, dim))
+        long_table = dim**-0.5 * sincos_table(config.text_config.longtext_len, dim)
+        text.position_embedding_ori.weight.copy_(long_table)
+        text.position_embedding_res.weight.copy_(long_table)
 
     def dense_from_hidden(self, last_hidden_state: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Run the dense head as self-attention over all tokens and return `[B, M, D]`."""

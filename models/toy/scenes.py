@@ -71,7 +71,7 @@ def place_boxes(width: int, height: int, count: int, rng: random.Random) -> list
     return boxes
 
 
-def draw_shape(draw: ImageDraw.ImageDraw, shape: str, box, colour, scale: int, rng: random.Random) -> None:
+def draw_shape(draw: ImageDraw.ImageDraw, shape: str, box, colour, scale: int) -> None:
     """Draw a shape filling `box` (pixels of the final image) on a canvas `scale` times larger."""
     x1, y1, x2, y2 = box
     canvas_box = [x1 * scale, y1 * scale, x2 * scale, y2 * scale]
@@ -80,11 +80,8 @@ def draw_shape(draw: ImageDraw.ImageDraw, shape: str, box, colour, scale: int, r
     elif shape == "square":
         draw.rectangle(canvas_box, fill=colour)
     else:
-        # Isosceles triangle, pointing up most of the time, sometimes down.
-        if rng.random() < 0.8:
-            points = [((x1 + x2) / 2, y1), (x2, y2), (x1, y2)]
-        else:
-            points = [(x1, y1), (x2, y1), ((x1 + x2) / 2, y2)]
+        # Isosceles triangle with the apex at the top centre, as `world.inside_shape` assumes.
+        points = [((x1 + x2) / 2, y1), (x2, y2), (x1, y2)]
         draw.polygon([(x * scale, y * scale) for x, y in points], fill=colour)
 
 
@@ -114,7 +111,7 @@ def render_scene(scene: Scene, rng: random.Random) -> Image.Image:
     image = Image.new("RGB", (scene.width * scale, scene.height * scale), sample_background(scene.background, rng))
     draw = ImageDraw.Draw(image)
     for item in scene.objects:
-        draw_shape(draw, item.shape, item.box, sample_colour(item.colour, rng), scale, rng)
+        draw_shape(draw, item.shape, item.box, sample_colour(item.colour, rng), scale)
     if scale != 1:
         image = image.resize((scene.width, scene.height), Image.Resampling.BOX)
 

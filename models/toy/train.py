@@ -14,19 +14,25 @@ Three sigmoid (SigLIP) losses are summed:
   phrases of all 18 colour-shape classes, in English and Chinese. Boxes that miss every
   object, or cut one badly, are negatives for every phrase.
 
-Training from scratch with only these contrastive losses stalls for hundreds of steps, so
-auxiliary losses give both towers direct supervision through a shared, training-only
-table of 19 class prototypes (18 colour-shape classes and background): the pooled image,
-the short and long text embeddings predict which classes are present (multi-label), the
-box-walk phrases, the RoIAlign regions and the dense features of single patches predict
-their one class. Sharing the prototypes pulls the image and text spaces together early.
-The prototypes are not part of the exported model.
+Training from scratch with only these contrastive losses stalls for hundreds of steps.
+Auxiliary losses therefore give both towers direct supervision through a shared,
+training-only table of 19 class prototypes (18 colour-shape classes and background). The
+pooled image and the short and long text embeddings predict which classes are present
+(multi-label). The box-walk phrases, the RoIAlign regions and the dense features of
+single patches each predict their one class. Sharing the prototypes pulls the image and text spaces together early.
+Patch labels follow each shape's outline, so the dense loss teaches shape, not only
+colour. With `--token-weight` above 0, a linear probe also classifies each encoder token
+(before the dense head). The prototypes and the probe are not part of the exported model.
 
-Images are preprocessed exactly as the Rust host does (`models.export.naflex`), and a
-batch is padded to its longest image; the key-padding mask makes the padding inert.
+Images are preprocessed exactly as the Rust host does (`models.export.naflex`). A batch
+is padded to its longest image, and the key-padding mask makes the padding inert.
 
 Run from the repository root:
     python -m models.toy.train --out models/work/toy
+
+To continue training a checkpoint, for example with the token probe:
+    python -m models.toy.train --out models/work/toy-stage2 --init models/work/toy/checkpoint.pt \
+        --steps 1300 --lr 6e-4 --seed 20240612 --token-weight 1
 """
 
 from __future__ import annotations
@@ -102,7 +108,7 @@ def hard_negative_objects(objects: list[tuple[str, str]], rng: random.Random) ->
             return changed
     index = rng.randrange(len(changed))
     colour, shape = changed[index]
-    if rng.random() < 0.5:
+    if rng.random() < 0.3:
         colour = rng.choice([name for name in world.COLOURS if name != colour])
     else:
         shape = rng.choice([name for name in world.SHAPES if name != shape])
@@ -131,7 +137,7 @@ def short_captions(scenes: list[world.Scene], rng: random.Random) -> CaptionBatc
         rng.shuffle(subset)
         write = world.short_caption_zh if first_english else world.short_caption_en
         batch.add(write(subset, rng), frozenset(world.CLASS_INDEX[pair] for pair in subset))
-        if rng.random() < 0.5:
+        if rng.random() < 0.75:
             negative = hard_negative_objects(objects, rng)
             write = world.short_caption_en if rng.random() < 0.5 else world.short_caption_zh
             batch.add(write(negative, rng), frozenset(world.CLASS_INDEX[pair] for pair in negative))
@@ -223,20 +229,18 @@ IGNORE = -100
 
 
 def patch_labels(scene: world.Scene, grid: tuple[int, int], num_tokens: int) -> torch.Tensor:
-    """Label each patch by the object under its centre: a class inside the inner 60% of a box,
-    background outside every box, ignored in between and on padding."""
+    """Label each patch with the class of the shape under its centre, else background; padding is ignored.
+
+    Patches inside a circle's or a triangle's box but outside the shape are background, so
+    the labels carry the outline of each shape and not only its colour.
+    """
     height, width = grid
     rows = (torch.arange(height, dtype=torch.float32) + 0.5) / height * scene.height
     columns = (torch.arange(width, dtype=torch.float32) + 0.5) / width * scene.width
     y, x = torch.meshgrid(rows, columns, indexing="ij")
     labels = torch.full((height, width), BACKGROUND, dtype=torch.int64)
     for item in scene.objects:
-        x1, y1, x2, y2 = item.box
-        inside = (x >= x1) & (x <= x2) & (y >= y1) & (y <= y2)
-        margin_x, margin_y = 0.2 * (x2 - x1), 0.2 * (y2 - y1)
-        core = (x >= x1 + margin_x) & (x <= x2 - margin_x) & (y >= y1 + margin_y) & (y <= y2 - margin_y)
-        labels[inside] = IGNORE
-        labels[core] = item.label
+        labels[item.contains(x, y)] = item.label
     padded = torch.full((num_tokens,), IGNORE, dtype=torch.int64)
     padded[: height * width] = labels.flatten()
     return padded
@@ -255,6 +259,7 @@ class Trainer:
         self.rng = random.Random(args.seed)
         torch.manual_seed(args.seed)
         self.tokenizer = build_tokenizer()
+
         self.config = ToyConfig()
         self.config.text_config.vocab_size = self.tokenizer.get_vocab_size()
         self.model = ToyModel(self.config)
@@ -263,11 +268,17 @@ class Trainer:
         self.region_logit_scale = nn.Parameter(torch.tensor([math.log(10.0)]))
         self.region_logit_bias = nn.Parameter(torch.tensor([-5.0]))
         self.prototypes = nn.Parameter(torch.randn(len(world.CLASSES) + 1, self.config.vision_config.hidden_size))
+        # A linear probe that classifies encoder tokens. The MAP head only averages encoder
+        # tokens, so the pooled embedding can know shapes only if single tokens do.
+        self.token_probe = nn.Linear(self.config.vision_config.hidden_size, len(world.CLASSES) + 1)
+        if args.init is not None:
+            self.load_initial_weights(args.init)
+
         parameters = list(self.model.parameters()) + [
             self.region_logit_scale,
             self.region_logit_bias,
             self.prototypes,
-        ]
+        ] + list(self.token_probe.parameters())
         self.parameters = parameters
         decay = [p for p in parameters if p.ndim >= 2]
         no_decay = [p for p in parameters if p.ndim < 2]
@@ -276,6 +287,27 @@ class Trainer:
             lr=args.lr,
             betas=(0.9, 0.98),
         )
+
+    @torch.no_grad()
+    def load_initial_weights(self, path: Path) -> None:
+        """Start from a checkpoint's model weights.
+
+        The prototypes and region temperature come from the checkpoint when it has them.
+        Otherwise the class prototypes start from the box-walk embeddings of the class
+        phrases, so that the auxiliary losses do not pull a trained model towards random
+        vectors.
+        """
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        self.model.load_state_dict(saved["state_dict"])
+        phrases = [f"{colour} {shape}" for colour, shape in world.CLASSES]
+        embeddings = self.model.get_text_features(encode_fixed_length(self.tokenizer, phrases, SHORT_LEN), "box")
+        self.prototypes[: len(phrases)] = F.normalize(embeddings, dim=-1)
+        if "training_state" in saved:
+            state = saved["training_state"]
+            self.prototypes.copy_(state["prototypes"])
+            self.region_logit_scale.copy_(state["region_logit_scale"])
+            self.region_logit_bias.copy_(state["region_logit_bias"])
+        log.info("initialised from %s (step %s)", path, saved.get("step"))
 
     def learning_rate(self, step: int) -> float:
         warmup = max(1, self.args.steps // 20)
@@ -288,7 +320,7 @@ class Trainer:
         """Cosine similarity to the 19 prototypes, times a fixed temperature of 10."""
         return 10.0 * F.normalize(embeddings, dim=-1) @ F.normalize(self.prototypes, dim=-1).T
 
-    def auxiliary_loss(self, scenes, images, pooled, dense, short_embeds, captions, long_embeds, long_images,
+    def auxiliary_loss(self, scenes, images, pooled, hidden, dense, short_embeds, captions, long_embeds, long_images,
                        box_embeds, phrase_labels, regions, region_labels) -> torch.Tensor:
         classes = len(world.CLASSES)
         image_loss = F.binary_cross_entropy_with_logits(
@@ -309,9 +341,10 @@ class Trainer:
         dense_loss = F.cross_entropy(
             self.prototype_logits(dense).flatten(0, 1), targets.flatten(), ignore_index=IGNORE
         )
+        token_loss = F.cross_entropy(self.token_probe(hidden).flatten(0, 1), targets.flatten(), ignore_index=IGNORE)
         # Binary cross-entropy is averaged over 18 classes, so scale it to a per-sample sum.
         multi_label = classes * (image_loss + short_loss + long_loss) / 3
-        return multi_label + box_loss + region_loss + dense_loss
+        return multi_label + box_loss + region_loss + dense_loss + self.args.token_weight * token_loss
 
     def make_batch(self):
         """Generate one step's scenes, all in the same patch budget so that little padding is needed."""
@@ -374,7 +407,7 @@ class Trainer:
         region_loss = sigmoid_loss(logits, positives)
 
         auxiliary = self.auxiliary_loss(
-            scenes, images, pooled, dense, short_embeds, captions, long_embeds, long_images,
+            scenes, images, pooled, hidden, dense, short_embeds, captions, long_embeds, long_images,
             box_embeds, phrase_labels, regions, region_labels,
         )
         loss = short_loss + 0.5 * long_loss + self.args.region_weight * region_loss + self.args.aux_weight * auxiliary
@@ -396,7 +429,16 @@ class Trainer:
     def save(self, path: Path, step: int) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.save(
-            {"config": self.config.to_dict(), "state_dict": self.model.state_dict(), "step": step},
+            {
+                "config": self.config.to_dict(),
+                "state_dict": self.model.state_dict(),
+                "step": step,
+                "training_state": {
+                    "prototypes": self.prototypes.detach(),
+                    "region_logit_scale": self.region_logit_scale.detach(),
+                    "region_logit_bias": self.region_logit_bias.detach(),
+                },
+            },
             path,
         )
 
@@ -407,13 +449,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=2000, help="number of optimiser steps")
     parser.add_argument("--batch-size", type=int, default=20, help="scenes per step")
     parser.add_argument(
-        "--budget-weights", type=float, nargs=3, default=(0.3, 0.35, 0.35),
+        "--budget-weights", type=float, nargs=3, default=(0.2, 0.3, 0.5),
         help="probability of each patch budget (64, 128, 256) for a step's scenes",
     )
     parser.add_argument("--long-fraction", type=float, default=0.33, help="share of images with a long caption")
     parser.add_argument("--lr", type=float, default=1.5e-3, help="peak learning rate (AdamW, cosine decay)")
     parser.add_argument("--region-weight", type=float, default=1.0, help="weight of the region loss")
-    parser.add_argument("--aux-weight", type=float, default=0.5, help="weight of the prototype losses")
+    parser.add_argument("--aux-weight", type=float, default=1.0, help="weight of the prototype losses")
+    parser.add_argument(
+        "--token-weight", type=float, default=0.0, help="weight of the encoder-token classification loss"
+    )
+    parser.add_argument("--init", type=Path, help="checkpoint whose model weights to start from")
     parser.add_argument("--seed", type=int, default=20240611, help="seed for scenes, captions and weights")
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     parser.add_argument("--save-every", type=int, default=250, help="steps between checkpoints")

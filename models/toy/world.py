@@ -59,6 +59,22 @@ class SceneObject:
     def label(self) -> int:
         return CLASS_INDEX[(self.colour, self.shape)]
 
+    def contains(self, x, y):
+        """Return whether points (x, y) lie inside the shape; works on floats and tensors.
+
+        A circle fills its box, a square is its box, and a triangle has its apex at the top
+        centre of the box and its base along the bottom edge.
+        """
+        x1, y1, x2, y2 = self.box
+        centre_x, centre_y, half_width = (x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) / 2
+        if self.shape == "circle":
+            return (x - centre_x) ** 2 + (y - centre_y) ** 2 <= half_width**2
+        inside_box = (x >= x1) & (x <= x2) & (y >= y1) & (y <= y2)
+        if self.shape == "square":
+            return inside_box
+        depth = (y - y1) / (y2 - y1)
+        return inside_box & (abs(x - centre_x) <= depth * half_width)
+
 
 @dataclass
 class Scene:
