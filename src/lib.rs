@@ -1,12 +1,16 @@
 //! Xunying finds photos by what is in them. This library owns everything that is not
-//! user interface: the FG-CLIP 2 model on ONNX Runtime, and (as they land) decoding,
-//! the catalog, the vector and keyword indexes, ingest and search. The CLI, the HTTP
-//! server and the desktop shell are thin layers over it.
+//! user interface: the FG-CLIP 2 model on ONNX Runtime, decoding, the catalog, the
+//! vector and keyword indexes, ingest and search. The CLI, the HTTP server and the
+//! desktop shell are thin layers over it.
 
 #![warn(missing_docs)]
 
-pub mod model;
+pub mod catalog;
 pub mod config;
 pub mod doctor;
-pub mod library;
-pub mod search;
+pub mod imaging;
+pub mod keywords;
+pub mod model;
+pub mod models;
+pub mod regions;
+pub mod vectors;

@@ -1,8 +1,14 @@
 //! Integration tests of the library and the CLI, in one test binary.
 
 mod bundle;
+mod catalog;
 mod doctor;
+mod imaging;
+mod keywords;
+mod models;
 mod reference;
+mod regions;
 mod scenes;
-mod toy_quality;
 mod support;
+mod toy_quality;
+mod vectors;
