@@ -8,7 +8,9 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 use xunying::model::{Device, Model, ModelOptions, WalkType};
-use xunying::{config, doctor};
+use xunying::{config, doctor, models};
+
+mod cli;
 
 #[derive(Parser)]
 #[command(name = "xunying", version, about = "Offline photo search with FG-CLIP 2 / 寻影：离线照片搜索")]
@@ -37,8 +39,94 @@ struct Cli {
     command: Command,
 }
 
+#[derive(clap::Args, Clone)]
+struct IngestArgs {
+    /// Do not draw the progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Milliseconds a file must be left alone before it is indexed.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    settle_ms: u64,
+    /// Skip region proposals (whole-photo search only).
+    #[arg(long)]
+    no_regions: bool,
+    /// Maximum regions stored per photo.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    max_regions: usize,
+    /// Photos per model run and catalog transaction.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    batch_size: usize,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Add folders to the library and bring the index up to date.
+    Index {
+        /// Photo folders to add (remembered); without any, the known folders are updated.
+        folders: Vec<PathBuf>,
+        #[command(flatten)]
+        ingest: IngestArgs,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Index, then keep watching the folders until interrupted.
+    Watch {
+        /// Photo folders to add (remembered).
+        folders: Vec<PathBuf>,
+        #[command(flatten)]
+        ingest: IngestArgs,
+    },
+    /// Show folders, counts, the model in use, pending work and failures.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Include every indexed file path (with --json).
+        #[arg(long)]
+        paths: bool,
+    },
+    /// Search photos by a Chinese or English description, or by an example photo.
+    Search {
+        /// What you remember, such as "a red circle" or "海边的日落".
+        query: Option<String>,
+        /// Maximum results.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print an array of results as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Only photos under this folder.
+        #[arg(long, value_name = "F")]
+        folder: Option<PathBuf>,
+        /// Only photos taken (else modified) on or after this date: YYYY, YYYY-MM or YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        after: Option<String>,
+        /// Only photos taken (else modified) on or before this date: YYYY, YYYY-MM or YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        before: Option<String>,
+        /// Only photos whose camera make, model or lens contains this text.
+        #[arg(long, value_name = "TEXT")]
+        camera: Option<String>,
+        /// Only this file type (extension such as jpg or png); repeat for several.
+        #[arg(long = "type", value_name = "EXT")]
+        types: Vec<String>,
+        /// Find photos like this one (in the library or any image file).
+        #[arg(long, value_name = "PATH")]
+        like: Option<PathBuf>,
+        /// Hide results scoring below this probability (0–1); by default they are marked weak.
+        #[arg(long, value_name = "P")]
+        min_score: Option<f32>,
+    },
+    /// Group photos whose embeddings are nearly identical.
+    Duplicates {
+        /// Cosine similarity from which photos count as near-duplicates.
+        #[arg(long, default_value_t = xunying::search::duplicates::DEFAULT_DUPLICATE_THRESHOLD)]
+        threshold: f32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check the runtime, the execution provider, the model bundle and the data directory.
     Doctor {
         /// Print the report as JSON.
@@ -68,6 +156,56 @@ enum Command {
         /// Print JSON (the only format for now).
         #[arg(long)]
         json: bool,
+    },
+    /// Install, list, verify, activate and remove model bundles.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// List the installed bundles.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Install a bundle from a folder, a .tar/.tar.gz/.zip archive, an http(s) URL, or a variant name (base, large, so400m, toy).
+    Install {
+        /// Bundle folder, archive file, archive URL, or variant name.
+        source: String,
+        /// Folder name to install under (default: {family}-{variant}-{precision}).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// Make the bundle active (the first installed bundle becomes active anyway).
+        #[arg(long)]
+        activate: bool,
+        /// Expected SHA-256 of the archive, as 64 hex digits.
+        #[arg(long, value_name = "HEX")]
+        sha256: Option<String>,
+        /// URL or path of the model index that variant names resolve through.
+        #[arg(long, value_name = "URL|FILE", env = models::MODEL_INDEX_ENV)]
+        index: Option<String>,
+    },
+    /// Check a bundle's file checksums and run one text and one image through it on the CPU.
+    Verify {
+        /// Bundle name (default: the active bundle).
+        name: Option<String>,
+    },
+    /// Make an installed bundle the active one.
+    Use {
+        /// Bundle name.
+        name: String,
+    },
+    /// Delete an installed bundle.
+    Remove {
+        /// Bundle name.
+        name: String,
+        /// Remove it even if it is the active bundle, leaving none active.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -108,7 +246,49 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let model_dir = config::model_dir(cli.model.as_deref(), data_dir.as_deref());
     let options = ModelOptions { device, runtime_library: cli.ort_lib.clone(), ..ModelOptions::default() };
 
+    let library_options = |ingest: Option<&IngestArgs>| -> Result<xunying::library::LibraryOptions> {
+        let data_dir = data_dir.clone().context(
+            "no data directory: set XUNYING_DATA_DIR\n没有数据目录：请设置 XUNYING_DATA_DIR",
+        )?;
+        let mut library = xunying::library::LibraryOptions::new(&data_dir);
+        library.model_dir = model_dir.clone();
+        library.model_options = options.clone();
+        if let Some(ingest) = ingest {
+            library.settle = std::time::Duration::from_millis(ingest.settle_ms);
+            library.batch_size = ingest.batch_size.max(1);
+            if ingest.no_regions {
+                library.regions = None;
+            } else if let Some(regions) = library.regions.as_mut() {
+                regions.max_regions = ingest.max_regions;
+            }
+        }
+        Ok(library)
+    };
+
     match cli.command {
+        Command::Index { folders, ingest, json } => {
+            cli::index(library_options(Some(&ingest))?, &folders, json, ingest.quiet)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Watch { folders, ingest } => {
+            cli::watch(library_options(Some(&ingest))?, &folders, ingest.quiet)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status { json, paths } => {
+            let mut opts = library_options(None)?;
+            opts.model_dir = None;
+            cli::status(opts, json, paths)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Search { query, limit, json, folder, after, before, camera, types, like, min_score } => {
+            let filters = xunying::search::Filters { folder, after, before, camera, types };
+            cli::run_search(library_options(None)?, cli::SearchArgs { query, limit, json, filters, like, min_score })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Duplicates { threshold, json } => {
+            cli::duplicates(library_options(None)?, threshold, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Doctor { json } => {
             let report = doctor::diagnose(model_dir.as_deref(), data_dir.as_deref(), &options);
             if json {
@@ -126,6 +306,141 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let report = embed(&model, &images, &boxes, &texts, &walk, dense, budget)?;
             println!("{}", serde_json::to_string(&report)?);
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Models { command } => {
+            let data_dir = data_dir.context(
+                "no data directory: pass --data-dir DIR or set XUNYING_DATA_DIR\n没有数据目录：请使用 --data-dir 目录或设置 XUNYING_DATA_DIR",
+            )?;
+            run_models(command, &data_dir, &options)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn run_models(command: ModelsCommand, data_dir: &std::path::Path, options: &ModelOptions) -> Result<()> {
+    match command {
+        ModelsCommand::List { json } => {
+            let bundles = models::list(data_dir)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&bundles)?);
+            } else {
+                print_bundles(&bundles, data_dir);
+            }
+        }
+        ModelsCommand::Install { source, name, activate, sha256, index } => {
+            let install_options = models::InstallOptions { name, activate, sha256, index };
+            let mut bar = InstallProgressBar::default();
+            let result = models::install(data_dir, &source, &install_options, &mut |event| bar.show(event));
+            bar.clear();
+            let installed = result?;
+            println!("Installed `{}` ({}) at {} / 已安装", installed.name, installed.model_id, installed.dir.display());
+            if let Some(activation) = &installed.activation {
+                print_activation(activation);
+            }
+        }
+        ModelsCommand::Verify { name } => {
+            let verification = models::verify(data_dir, name.as_deref(), options)?;
+            println!(
+                "Verified `{}`: {} files match their checksums; text and image embeddings are unit vectors of {} values.\n已验证 `{}`：{} 个文件校验和一致，文本与图像嵌入均为 {} 维单位向量。",
+                verification.name,
+                verification.num_files_checked,
+                verification.embed_dim,
+                verification.name,
+                verification.num_files_checked,
+                verification.embed_dim
+            );
+        }
+        ModelsCommand::Use { name } => print_activation(&models::activate(data_dir, &name)?),
+        ModelsCommand::Remove { name, force } => {
+            let removal = models::remove(data_dir, &name, force)?;
+            println!("Removed `{}` / 已删除 `{}`", removal.name, removal.name);
+            if removal.was_active {
+                println!("No model bundle is active now. Activate one with `xunying models use NAME`.\n当前没有启用的模型包。请用 `xunying models use 名称` 启用一个。");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_bundles(bundles: &[models::InstalledBundle], data_dir: &std::path::Path) {
+    if bundles.is_empty() {
+        println!(
+            "No model bundles are installed in {}. Install one with `xunying models install SOURCE`.\n尚未安装模型包。请用 `xunying models install 来源` 安装。",
+            config::models_dir(data_dir).display()
+        );
+        return;
+    }
+    for bundle in bundles {
+        let active = if bundle.active { "*" } else { " " };
+        let verified = if bundle.verified { "verified" } else { "unverified" };
+        let describe = |value: &Option<String>| value.clone().unwrap_or_else(|| "?".to_string());
+        println!(
+            "{active} {:<28} {} {} {} {:>9.1} MB {verified:<10} {}",
+            bundle.name,
+            describe(&bundle.family),
+            describe(&bundle.variant),
+            describe(&bundle.precision),
+            bundle.size_bytes as f64 / 1e6,
+            describe(&bundle.model_id)
+        );
+        print_error(&bundle.error);
+    }
+}
+
+fn print_activation(activation: &models::Activation) {
+    println!("Active model bundle: `{}` / 当前模型包：`{}`", activation.name, activation.name);
+    if activation.space_changed {
+        println!(
+            "The embedding space changed ({} -> {}): every photo will be embedded again on the next index run.\n嵌入空间已改变（{} -> {}）：下次建立索引时将重新计算所有照片的嵌入。",
+            activation.previous_model_id.as_deref().unwrap_or("-"),
+            activation.model_id,
+            activation.previous_model_id.as_deref().unwrap_or("-"),
+            activation.model_id
+        );
+    }
+}
+
+/// Draws install progress on stderr: a byte bar with speed and ETA while downloading,
+/// one line per later step.
+#[derive(Default)]
+struct InstallProgressBar {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl InstallProgressBar {
+    fn show(&mut self, event: models::InstallEvent) {
+        use models::InstallEvent;
+        match event {
+            InstallEvent::DownloadStarted { url, resumed_from_bytes, total_bytes } => {
+                let bar = match total_bytes {
+                    Some(total) => indicatif::ProgressBar::new(total),
+                    None => indicatif::ProgressBar::new_spinner(),
+                };
+                let template = "{msg}\n{wide_bar} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}";
+                if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+                    bar.set_style(style);
+                }
+                let verb = if resumed_from_bytes > 0 { "Resuming / 继续下载" } else { "Downloading / 正在下载" };
+                bar.set_message(format!("{verb} {url}"));
+                bar.set_position(resumed_from_bytes);
+                bar.reset_eta();
+                self.bar = Some(bar);
+            }
+            InstallEvent::DownloadProgress { received_bytes } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_position(received_bytes);
+                }
+            }
+            InstallEvent::DownloadFinished => self.clear(),
+            InstallEvent::CheckingArchive => eprintln!("Checking the archive's SHA-256 / 正在校验压缩文件"),
+            InstallEvent::Unpacking => eprintln!("Unpacking / 正在解压"),
+            InstallEvent::CheckingBundle => eprintln!("Checking the bundle's files / 正在校验模型包文件"),
+        }
+    }
+
+    fn clear(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
         }
     }
 }

@@ -1,4 +1,480 @@
-//! Search: text and image queries against the library, fused per photo from whole-photo,
-//! region and keyword matches, with filters.
+//! Search: text and image queries against the library. Candidates come from the vector
+//! indexes (nearest photos, nearest regions) and the keyword index; each candidate photo
+//! is then rescored exactly from the catalog's vectors, fused (see [`fusion`]) and
+//! filtered. The text walk is chosen by length: short for queries that fit 64 tokens,
+//! long otherwise, and the box walk is used against regions.
 
+pub mod duplicates;
 pub mod fusion;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::catalog::{ContentId, FileId, PhotoRow};
+use crate::library::progress::NullSink;
+use crate::library::{Library, LibraryError};
+use crate::model::{l2_normalize, WalkType};
+use fusion::{fuse, normalize_keyword_score, FusionWeights, DEFAULT_WEAK_BELOW};
+
+/// Errors a search can end with.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// Neither text nor an example photo was given.
+    #[error("The query is empty. Type what you remember, such as \"a red circle\" or \"海边的日落\".\n查询为空。请输入你记得的内容，例如“红色的圆形”或“海边的日落”。")]
+    EmptyQuery,
+    /// The example photo could not be read.
+    #[error("Cannot use {path} as an example photo: {reason}\n无法将 {path} 用作示例照片：{reason}")]
+    BadExample {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A date filter is not a date.
+    #[error("Invalid date `{0}`; use YYYY, YYYY-MM or YYYY-MM-DD.\n日期 `{0}` 无效；请使用 YYYY、YYYY-MM 或 YYYY-MM-DD。")]
+    BadDate(String),
+    /// The library failed.
+    #[error(transparent)]
+    Library(#[from] LibraryError),
+    /// The catalog failed.
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
+    /// The model failed.
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
+    /// A vector index failed.
+    #[error(transparent)]
+    Vectors(#[from] crate::vectors::VectorError),
+    /// The keyword index failed.
+    #[error(transparent)]
+    Keywords(#[from] crate::keywords::KeywordError),
+}
+
+/// Filters applied to every result.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// Only photos under this folder.
+    pub folder: Option<PathBuf>,
+    /// Only photos taken (else modified) on or after this date, `YYYY[-MM[-DD]]`.
+    pub after: Option<String>,
+    /// Only photos taken (else modified) on or before this date, `YYYY[-MM[-DD]]`.
+    pub before: Option<String>,
+    /// Only photos whose camera make, model or lens contains this text (case-insensitive).
+    pub camera: Option<String>,
+    /// Only these file extensions (lowercase, without the dot).
+    pub types: Vec<String>,
+}
+
+impl Filters {
+    fn is_empty(&self) -> bool {
+        self.folder.is_none() && self.after.is_none() && self.before.is_none() && self.camera.is_none() && self.types.is_empty()
+    }
+}
+
+/// A search request.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    /// What the user typed.
+    pub text: Option<String>,
+    /// An example photo, in the library or not.
+    pub like: Option<PathBuf>,
+    /// Maximum results.
+    pub limit: usize,
+    /// Filters.
+    pub filters: Filters,
+    /// Results below this score are dropped; without it weak results are kept and marked.
+    pub min_score: Option<f32>,
+    /// Fusion weights.
+    pub weights: FusionWeights,
+    /// Forces a walk instead of choosing by length.
+    pub walk: Option<WalkType>,
+}
+
+impl SearchRequest {
+    /// A text query with default settings.
+    pub fn text(text: &str, limit: usize) -> Self {
+        SearchRequest {
+            text: Some(text.to_string()),
+            like: None,
+            limit,
+            filters: Filters::default(),
+            min_score: None,
+            weights: FusionWeights::default(),
+            walk: None,
+        }
+    }
+}
+
+/// The matched region of a result.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RegionMatch {
+    /// `[x0, y0, x1, y1]` in pixels of the upright photo.
+    #[serde(rename = "box")]
+    pub region_box: [f32; 4],
+    /// The region's match probability.
+    pub score: f32,
+}
+
+/// One result.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResult {
+    /// The photo file.
+    pub path: String,
+    /// The fused score, 0–1.
+    pub score: f32,
+    /// The whole-photo match probability.
+    pub photo_score: f32,
+    /// The best region, when regions contributed.
+    pub region: Option<RegionMatch>,
+    /// Width of the upright photo in pixels.
+    pub width: Option<u32>,
+    /// Height of the upright photo in pixels.
+    pub height: Option<u32>,
+    /// When the photo was taken, from EXIF.
+    pub taken_at: Option<String>,
+    /// Whether the score is below the weak-match threshold.
+    pub weak: bool,
+    /// The keyword score from names and metadata, when any matched.
+    pub keyword_score: Option<f32>,
+    /// Catalog id of the file.
+    pub file_id: i64,
+    /// Catalog id of the content.
+    pub content_id: i64,
+}
+
+/// Results and how the query was read.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResponse {
+    /// Results, best first.
+    pub results: Vec<SearchResult>,
+    /// The walk used against photos, when there was text.
+    pub walk: Option<WalkType>,
+    /// Whether the text was longer than the long walk allows and was shortened.
+    pub truncated: bool,
+    /// Messages for the user, in both languages.
+    pub notices: Vec<String>,
+}
+
+struct QueryVectors {
+    photo: Option<Vec<f32>>,
+    region: Option<Vec<f32>>,
+    example: Option<Vec<f32>>,
+    walk: Option<WalkType>,
+    truncated: bool,
+}
+
+/// Removes control characters, which carry no meaning for the model.
+pub fn clean_query(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_string()
+}
+
+/// Runs a search.
+pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchResponse, SearchError> {
+    let text = request.text.as_deref().map(clean_query).filter(|t| !t.is_empty());
+    if text.is_none() && request.like.is_none() {
+        return Err(SearchError::EmptyQuery);
+    }
+    let (after, before) = (parse_bound(request.filters.after.as_deref(), false)?, parse_bound(request.filters.before.as_deref(), true)?);
+    let queries = query_vectors(library, text.as_deref(), request)?;
+    let mut notices = Vec::new();
+    if queries.truncated {
+        notices.push(
+            "The query is longer than the model reads (196 tokens), so only its beginning was used.\n查询超出模型可读取的长度（196 个词元），只使用了开头部分。"
+                .to_string(),
+        );
+    }
+
+    let limit = request.limit.max(1);
+    let candidates = gather_candidates(library, &queries, text.as_deref(), limit)?;
+    let model = library.model().ok_or(LibraryError::NoModel)?;
+    let catalog = library.catalog();
+
+    let content_ids: Vec<ContentId> = candidates.contents.iter().copied().collect();
+    let rows = catalog.photos_for_contents(&content_ids)?;
+    let mut files_by_content: HashMap<ContentId, Vec<PhotoRow>> = HashMap::new();
+    for row in rows {
+        if passes(&row, &request.filters, after.as_deref(), before.as_deref()) {
+            files_by_content.entry(row.content_id).or_default().push(row);
+        }
+    }
+
+    let mut results = Vec::new();
+    for (content, files) in files_by_content {
+        let photo_cos = match (&queries.photo, catalog.content_embedding(content)?) {
+            (Some(q), Some(stored)) => Some(dot(q, &stored.vector)),
+            _ => None,
+        };
+        let example_cos = match (&queries.example, catalog.content_embedding(content)?) {
+            (Some(q), Some(stored)) => Some(dot(q, &stored.vector)),
+            _ => None,
+        };
+        let region = match &queries.region {
+            Some(q) => catalog
+                .region_embeddings_for_content(content)?
+                .into_iter()
+                .map(|r| {
+                    let b = r.region.region_box;
+                    ([b.x0, b.y0, b.x1, b.y1], dot(q, &r.embedding))
+                })
+                .max_by(|a, b| a.1.total_cmp(&b.1)),
+            None => None,
+        };
+        let keyword = files.iter().filter_map(|f| candidates.keywords.get(&f.file_id).copied()).fold(None, |best: Option<f32>, k| {
+            Some(best.map_or(k, |b| b.max(k)))
+        });
+
+        let photo_score = photo_cos.map(|c| model.probability(c));
+        let region_match = region.map(|(b, cos)| RegionMatch { region_box: b, score: model.probability(cos) });
+        let text_score = photo_score.map(|p| fuse(p, region_match.as_ref().map(|r| r.score), keyword, request.weights));
+        let score = match (text_score, example_cos) {
+            (Some(t), Some(e)) => 0.5 * (t + e.clamp(0.0, 1.0)),
+            (Some(t), None) => t,
+            (None, Some(e)) => e.clamp(0.0, 1.0),
+            (None, None) => keyword.map(|k| request.weights.keyword * k).unwrap_or(0.0),
+        };
+        let file = files
+            .iter()
+            .find(|f| candidates.keywords.contains_key(&f.file_id))
+            .unwrap_or(&files[0]);
+        results.push(SearchResult {
+            path: file.path.clone(),
+            score,
+            photo_score: photo_score.or(example_cos.map(|e| e.clamp(0.0, 1.0))).unwrap_or(0.0),
+            region: region_match.filter(|_| queries.photo.is_some()),
+            width: file.metadata.width,
+            height: file.metadata.height,
+            taken_at: file.metadata.taken_at.clone(),
+            weak: score < DEFAULT_WEAK_BELOW,
+            keyword_score: keyword,
+            file_id: file.file_id.0,
+            content_id: content.0,
+        });
+    }
+
+    results.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.path.cmp(&b.path)));
+    if let Some(min) = request.min_score {
+        results.retain(|r| r.score >= min);
+    }
+    results.truncate(limit);
+    Ok(SearchResponse { results, walk: queries.walk, truncated: queries.truncated, notices })
+}
+
+fn query_vectors(library: &mut Library, text: Option<&str>, request: &SearchRequest) -> Result<QueryVectors, SearchError> {
+    let model = library.model().ok_or(LibraryError::NoModel)?;
+    let mut vectors = QueryVectors { photo: None, region: None, example: None, walk: None, truncated: false };
+    if let Some(text) = text {
+        let walk = match request.walk {
+            Some(walk) => walk,
+            None => model.tokenizer().choose_photo_walk(text)?,
+        };
+        let photo = model.embed_texts(&[text], walk)?.remove(0);
+        vectors.truncated = photo.truncated && walk == WalkType::Long;
+        vectors.walk = Some(walk);
+        vectors.photo = Some(photo.embedding);
+        vectors.region = Some(model.embed_texts(&[text], WalkType::Box)?.remove(0).embedding);
+    }
+    if let Some(path) = &request.like {
+        vectors.example = Some(example_embedding(library, path)?);
+    }
+    Ok(vectors)
+}
+
+/// The pooled embedding of an example photo: from the catalog when the file is in the
+/// library with a current embedding, else decoded and embedded now.
+fn example_embedding(library: &Library, path: &Path) -> Result<Vec<f32>, SearchError> {
+    let model = library.model().ok_or(LibraryError::NoModel)?;
+    let bad = |reason: String| SearchError::BadExample { path: path.to_path_buf(), reason };
+    let text = path.canonicalize().map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|_| path.to_string_lossy().into_owned());
+    if let Some(file) = library.catalog().file_by_path(&text)? {
+        if let Some(stored) = library.catalog().content_embedding(file.content_id)? {
+            if stored.model_id == model.model_id() {
+                return Ok(stored.vector);
+            }
+        }
+    }
+    let decoded = crate::imaging::decode_file(path, &library.options().decode_limits).map_err(|e| bad(e.to_string()))?;
+    let prepared = model.prepare(&decoded.rgb)?;
+    let mut embedding = model.embed_images(std::slice::from_ref(&prepared), false)?.remove(0).embedding;
+    l2_normalize(&mut embedding);
+    Ok(embedding)
+}
+
+struct Candidates {
+    contents: HashSet<ContentId>,
+    /// Normalised keyword score per file.
+    keywords: HashMap<FileId, f32>,
+}
+
+/// Below this many vectors an exact scan is as fast as the graph and has perfect recall.
+const EXACT_BELOW: usize = 20_000;
+/// The BM25 score that counts as a half-strength keyword match.
+const KEYWORD_HALF_SCORE: f32 = 4.0;
+
+fn gather_candidates(library: &mut Library, queries: &QueryVectors, text: Option<&str>, limit: usize) -> Result<Candidates, SearchError> {
+    let derived = library.derived(&NullSink)?;
+    let mut contents = HashSet::new();
+    let photo_k = (limit * 4).max(100);
+    let region_k = (limit * 8).max(200);
+
+    for query in [&queries.photo, &queries.example].into_iter().flatten() {
+        let hits =
+            if derived.photos.len() < EXACT_BELOW { derived.photos.exact_search(query, photo_k)? } else { derived.photos.search(query, photo_k)? };
+        contents.extend(hits.into_iter().map(|(key, _)| ContentId(key as i64)));
+    }
+    let mut region_keys = Vec::new();
+    if let Some(query) = &queries.region {
+        let hits = if derived.regions.len() < EXACT_BELOW {
+            derived.regions.exact_search(query, region_k)?
+        } else {
+            derived.regions.search(query, region_k)?
+        };
+        region_keys.extend(hits.into_iter().map(|(key, _)| crate::catalog::RegionId(key as i64)));
+    }
+    let keyword_hits = match text {
+        Some(text) => derived.keywords.search(text, 200)?,
+        None => Vec::new(),
+    };
+
+    let catalog = library.catalog();
+    for region in catalog.regions_for(&region_keys)? {
+        contents.insert(region.content_id);
+    }
+    let mut keywords = HashMap::new();
+    let file_ids: Vec<FileId> = keyword_hits.iter().map(|(id, _)| FileId(*id as i64)).collect();
+    let scores: HashMap<i64, f32> = keyword_hits.iter().map(|(id, s)| (*id as i64, *s)).collect();
+    for row in catalog.photos_for_files(&file_ids)? {
+        let score = normalize_keyword_score(scores.get(&row.file_id.0).copied().unwrap_or(0.0), KEYWORD_HALF_SCORE);
+        keywords.insert(row.file_id, score);
+        contents.insert(row.content_id);
+    }
+    Ok(Candidates { contents, keywords })
+}
+
+fn passes(row: &PhotoRow, filters: &Filters, after: Option<&str>, before: Option<&str>) -> bool {
+    if filters.is_empty() {
+        return true;
+    }
+    if let Some(folder) = &filters.folder {
+        let folder = folder.canonicalize().unwrap_or_else(|_| folder.clone());
+        if !Path::new(&row.path).starts_with(&folder) {
+            return false;
+        }
+    }
+    if !filters.types.is_empty() {
+        let ext = Path::new(&row.path).extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+        let ext = if ext == "jpeg" { "jpg".to_string() } else { ext };
+        if !filters.types.iter().any(|t| {
+            let t = t.trim_start_matches('.').to_lowercase();
+            t == ext || (t == "jpeg" && ext == "jpg")
+        }) {
+            return false;
+        }
+    }
+    if let Some(camera) = &filters.camera {
+        let needle = camera.to_lowercase();
+        let m = &row.metadata;
+        let haystack = [&m.camera_make, &m.camera_model, &m.lens_model]
+            .into_iter()
+            .flatten()
+            .map(|s| s.to_lowercase())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !haystack.contains(&needle) {
+            return false;
+        }
+    }
+    if after.is_some() || before.is_some() {
+        let date = photo_date(row);
+        if after.is_some_and(|a| date.as_str() < a) || before.is_some_and(|b| date.as_str() > b) {
+            return false;
+        }
+    }
+    true
+}
+
+/// The photo's date as `YYYY-MM-DD`: the EXIF capture date, else the file's
+/// modification date (UTC).
+pub fn photo_date(row: &PhotoRow) -> String {
+    if let Some(taken) = row.metadata.taken_at.as_deref().filter(|t| t.len() >= 10) {
+        return taken[..10].replace(':', "-");
+    }
+    let days = row.mtime_ns.div_euclid(86_400_000_000_000);
+    civil_from_days(days)
+}
+
+/// Formats days since 1970-01-01 as `YYYY-MM-DD` (proleptic Gregorian calendar).
+fn civil_from_days(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// Parses `YYYY`, `YYYY-MM` or `YYYY-MM-DD` into a comparable `YYYY-MM-DD` bound; an
+/// upper bound of a year or month extends to its last day.
+fn parse_bound(value: Option<&str>, upper: bool) -> Result<Option<String>, SearchError> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
+    let parts: Vec<&str> = value.split(['-', '/', '.']).collect();
+    let number = |s: &str, max: u32| s.parse::<u32>().ok().filter(|n| (1..=max).contains(n));
+    let bad = || SearchError::BadDate(value.to_string());
+    let year = parts.first().and_then(|y| y.parse::<u32>().ok()).filter(|y| (1000..=9999).contains(y)).ok_or_else(bad)?;
+    let month = match parts.get(1) {
+        Some(m) => Some(number(m, 12).ok_or_else(bad)?),
+        None => None,
+    };
+    let day = match parts.get(2) {
+        Some(d) => Some(number(d, 31).ok_or_else(bad)?),
+        None => None,
+    };
+    if parts.len() > 3 {
+        return Err(bad());
+    }
+    let (month, day) = match (month, day, upper) {
+        (Some(m), Some(d), _) => (m, d),
+        (Some(m), None, false) => (m, 1),
+        (Some(m), None, true) => (m, 31),
+        (None, _, false) => (1, 1),
+        (None, _, true) => (12, 31),
+    };
+    Ok(Some(format!("{year:04}-{month:02}-{day:02}")))
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_bounds_parse() {
+        assert_eq!(parse_bound(Some("2023"), false).unwrap().unwrap(), "2023-01-01");
+        assert_eq!(parse_bound(Some("2023"), true).unwrap().unwrap(), "2023-12-31");
+        assert_eq!(parse_bound(Some("2023-07"), true).unwrap().unwrap(), "2023-07-31");
+        assert_eq!(parse_bound(Some("2023-07-14"), false).unwrap().unwrap(), "2023-07-14");
+        assert!(parse_bound(Some("yesterday"), false).is_err());
+        assert!(parse_bound(Some("2023-13"), false).is_err());
+        assert!(parse_bound(None, false).unwrap().is_none());
+    }
+
+    #[test]
+    fn days_convert_to_dates() {
+        assert_eq!(civil_from_days(0), "1970-01-01");
+        assert_eq!(civil_from_days(19_552), "2023-07-14");
+    }
+
+    #[test]
+    fn control_characters_are_removed() {
+        assert_eq!(clean_query("red\u{0}\u{7} circle\n"), "red   circle");
+        assert_eq!(clean_query("\u{1b}\t "), "");
+    }
+}

@@ -1,0 +1,222 @@
+//! Handlers of the library commands (`index`, `watch`, `status`, `search`,
+//! `duplicates`): each parses its arguments into a library call and renders the result.
+
+pub mod progress;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use xunying::library::watch::{FolderWatcher, WatchSignal};
+use xunying::library::{IndexSummary, Library, LibraryOptions};
+use xunying::search::duplicates::find_duplicates;
+use xunying::search::{search, Filters, SearchRequest, SearchResponse};
+
+use progress::BarSink;
+
+/// Installs a Ctrl-C handler that sets the returned flag, so work stops after the batch
+/// in flight and everything committed is kept.
+pub fn cancel_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let handler_flag = flag.clone();
+    let _ = ctrlc::set_handler(move || {
+        if handler_flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping after the current batch… / 正在完成当前批次后停止…");
+    });
+    flag
+}
+
+/// `xunying index`.
+pub fn index(options: LibraryOptions, folders: &[PathBuf], json: bool, quiet: bool) -> Result<()> {
+    let mut library = Library::open(options)?;
+    let sink = BarSink::new(quiet || json);
+    let cancel = cancel_flag();
+    let summary = library.index(folders, &sink, &cancel)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_summary(&summary);
+    }
+    Ok(())
+}
+
+fn print_summary(summary: &IndexSummary) {
+    let c = &summary.counts;
+    println!(
+        "new {} · changed {} · moved {} · removed {} · unchanged {} · failed {}",
+        c.new,
+        c.changed,
+        c.moved,
+        c.removed,
+        c.unchanged,
+        summary.failed() + c.known_failures
+    );
+    println!(
+        "新增 {} · 修改 {} · 移动 {} · 删除 {} · 未变 {} · 失败 {}",
+        c.new,
+        c.changed,
+        c.moved,
+        c.removed,
+        c.unchanged,
+        summary.failed() + c.known_failures
+    );
+    if c.deferred > 0 {
+        println!("{} files are still being written and will be indexed later / {} 个文件仍在写入，稍后索引", c.deferred, c.deferred);
+    }
+    for folder in &summary.offline_folders {
+        println!("offline, photos kept / 离线，照片已保留: {}", folder.display());
+    }
+}
+
+/// `xunying watch`: index, then follow changes until interrupted.
+pub fn watch(options: LibraryOptions, folders: &[PathBuf], quiet: bool) -> Result<()> {
+    let settle = options.settle;
+    let mut library = Library::open(options)?;
+    let sink = BarSink::new(quiet);
+    let cancel = cancel_flag();
+    let summary = library.index(folders, &sink, &cancel)?;
+    print_summary(&summary);
+
+    let roots: Vec<PathBuf> = library.catalog().folders()?.into_iter().map(|f| f.path).collect();
+    let mut watcher = FolderWatcher::new(&roots, settle, Duration::from_secs(5))?;
+    for (root, mode) in watcher.modes() {
+        eprintln!("{} {}", serde_json::to_string(&mode)?.trim_matches('"'), root.display());
+    }
+    eprintln!("watching; press Ctrl-C to stop / 正在监视；按 Ctrl-C 停止");
+    while !cancel.load(Ordering::SeqCst) {
+        for signal in watcher.next_signals(Duration::from_millis(500)) {
+            let scopes = match signal {
+                WatchSignal::Paths(paths) => scopes_for(&library, &paths)?,
+                WatchSignal::Rescan(root) | WatchSignal::Online(root) => scopes_for(&library, &[root])?,
+                WatchSignal::Offline(root) => {
+                    eprintln!("offline, photos kept / 离线，照片已保留: {}", root.display());
+                    continue;
+                }
+            };
+            if scopes.is_empty() {
+                continue;
+            }
+            let summary = library.reconcile(&scopes, &sink, &cancel)?;
+            let c = &summary.counts;
+            if c.new + c.changed + c.moved + c.removed + summary.failed() > 0 {
+                print_summary(&summary);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Maps changed paths to reconcile scopes: a path that is (or was) a folder is
+/// reconciled whole, a file path by itself, both within their library folder.
+fn scopes_for(library: &Library, paths: &[PathBuf]) -> Result<Vec<(xunying::catalog::FolderId, PathBuf)>> {
+    let mut scopes: Vec<(xunying::catalog::FolderId, PathBuf)> = Vec::new();
+    for path in paths {
+        if let Some((folder_id, _root)) = library.folder_of(path)? {
+            if !scopes.iter().any(|(_, s)| path.starts_with(s)) {
+                scopes.retain(|(_, s)| !s.starts_with(path));
+                scopes.push((folder_id, path.clone()));
+            }
+        }
+    }
+    Ok(scopes)
+}
+
+/// `xunying status`.
+pub fn status(options: LibraryOptions, json: bool, with_paths: bool) -> Result<()> {
+    let library = Library::open(options)?;
+    let mut status = library.status()?;
+    if with_paths {
+        status.paths = Some(library.catalog().all_photos()?.into_iter().map(|p| p.path).collect());
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+        return Ok(());
+    }
+    println!("data directory / 数据目录: {}", status.data_dir.display());
+    println!("model / 模型: {}", status.model_id.as_deref().unwrap_or("-"));
+    println!(
+        "photos / 照片: {} ({} distinct / 不重复), regions / 区域: {}, pending / 待处理: {}",
+        status.photos, status.distinct_photos, status.regions, status.pending
+    );
+    for folder in &status.folders {
+        println!("  [{}] {}", folder.state, folder.path.display());
+    }
+    if !status.failures.is_empty() {
+        println!("failed / 失败: {}", status.failures.len());
+        for failure in &status.failures {
+            println!("  {} — {}", failure.path, failure.reason.lines().next().unwrap_or_default());
+        }
+    }
+    Ok(())
+}
+
+/// Arguments of `xunying search`.
+pub struct SearchArgs {
+    pub query: Option<String>,
+    pub limit: usize,
+    pub json: bool,
+    pub filters: Filters,
+    pub like: Option<PathBuf>,
+    pub min_score: Option<f32>,
+}
+
+/// `xunying search`.
+pub fn run_search(options: LibraryOptions, args: SearchArgs) -> Result<()> {
+    let mut library = Library::open(options)?;
+    let mut request = SearchRequest::text(args.query.as_deref().unwrap_or(""), args.limit);
+    request.text = args.query;
+    request.like = args.like;
+    request.filters = args.filters;
+    request.min_score = args.min_score;
+    let response = search(&mut library, &request)?;
+    for notice in &response.notices {
+        eprintln!("{notice}");
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&response.results)?);
+    } else {
+        print_results(&response);
+    }
+    Ok(())
+}
+
+fn print_results(response: &SearchResponse) {
+    if response.results.is_empty() {
+        println!("no matches / 没有匹配的照片");
+        return;
+    }
+    println!("{:>5}  {:>5}  {:<22}  path / 路径", "score", "photo", "region / 区域");
+    for result in &response.results {
+        let region = result
+            .region
+            .as_ref()
+            .map(|r| format!("{:.0},{:.0},{:.0},{:.0}", r.region_box[0], r.region_box[1], r.region_box[2], r.region_box[3]))
+            .unwrap_or_else(|| "-".into());
+        let weak = if result.weak { " (weak / 弱)" } else { "" };
+        println!("{:>5.3}  {:>5.3}  {:<22}  {}{}", result.score, result.photo_score, region, result.path, weak);
+    }
+}
+
+/// `xunying duplicates`.
+pub fn duplicates(options: LibraryOptions, threshold: f32, json: bool) -> Result<()> {
+    let mut library = Library::open(options)?;
+    let groups = find_duplicates(&mut library, threshold)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&groups)?);
+        return Ok(());
+    }
+    if groups.is_empty() {
+        println!("no near-duplicates / 没有近似重复的照片");
+    }
+    for (index, group) in groups.iter().enumerate() {
+        println!("group {} / 第 {} 组 (similarity ≥ {:.3}):", index + 1, index + 1, group.min_similarity);
+        for path in &group.paths {
+            println!("  {path}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,252 @@
+//! The ingest pipeline: decode and preprocess on worker threads, overlapped with
+//! inference on the calling thread; regions from the same dense map; one catalog
+//! transaction per batch; then the derived indexes from what was committed.
+//!
+//! A photo that fails to decode costs one recorded failure (with its reason) and never
+//! the run. A decoder that panics is contained by the imaging module.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossbeam_channel::bounded;
+use image::RgbImage;
+
+use crate::catalog::{CatalogOp, ContentRef, NewContent, NewEmbedding, NewFailure, NewRegion, PhotoMetadata, RegionBox};
+use crate::imaging::{self, DecodeLimits, DecodedImage, THUMB_LARGE_EDGE_PX, THUMB_SMALL_EDGE_PX};
+use crate::model::{Model, PreparedImage};
+use crate::regions::RegionExtractor;
+
+use super::paths::DataPaths;
+use super::plan::EmbedJob;
+use super::progress::PhaseTracker;
+
+/// A job decoded and preprocessed, ready for the model.
+pub(crate) struct PreparedJob {
+    pub job: EmbedJob,
+    pub metadata: PhotoMetadata,
+    pub prepared: PreparedImage,
+    /// Kept only when a region detector needs the pixels.
+    pub rgb: Option<RgbImage>,
+}
+
+/// The result of a decode attempt.
+pub(crate) enum Decoded {
+    Ready(Box<PreparedJob>),
+    Failed { job: EmbedJob, reason: String, permanent: bool },
+}
+
+/// Settings the workers need.
+pub(crate) struct DecodeSettings<'a> {
+    pub limits: DecodeLimits,
+    pub paths: &'a DataPaths,
+    pub keep_pixels: bool,
+    pub threads: usize,
+}
+
+/// Decodes, writes thumbnails and preprocesses one job.
+pub(crate) fn decode_job(job: EmbedJob, model: &Model, settings: &DecodeSettings<'_>) -> Decoded {
+    let decoded = match imaging::decode_file(&job.decode_path, &settings.limits) {
+        Ok(decoded) => decoded,
+        Err(error) => {
+            let permanent = error.is_permanent();
+            return Decoded::Failed { job, reason: error.to_string(), permanent };
+        }
+    };
+    write_thumbnails(settings.paths, &job.hash, &decoded.rgb);
+    let metadata = metadata_of(&decoded);
+    match model.prepare(&decoded.rgb) {
+        Ok(prepared) => {
+            let rgb = settings.keep_pixels.then_some(decoded.rgb);
+            Decoded::Ready(Box::new(PreparedJob { job, metadata, prepared, rgb }))
+        }
+        Err(error) => Decoded::Failed { job, reason: error.to_string(), permanent: true },
+    }
+}
+
+/// Writes the small and large thumbnails of a content unless they exist.
+pub(crate) fn write_thumbnails(paths: &DataPaths, hash: &str, rgb: &RgbImage) {
+    for edge in [THUMB_SMALL_EDGE_PX, THUMB_LARGE_EDGE_PX] {
+        let path = paths.thumbnail(hash, edge);
+        if path.exists() {
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let thumb = imaging::thumbnail(rgb, edge);
+        if let Err(error) = imaging::write_jpeg_atomic(&thumb, &path, 85) {
+            tracing::warn!(path = %path.display(), %error, "cannot write thumbnail");
+        }
+    }
+}
+
+fn metadata_of(decoded: &DecodedImage) -> PhotoMetadata {
+    let exif = &decoded.exif;
+    PhotoMetadata {
+        width: Some(decoded.rgb.width()),
+        height: Some(decoded.rgb.height()),
+        format: Some(decoded.format.as_str().to_string()),
+        taken_at: exif.taken_at.clone(),
+        camera_make: exif.camera_make.clone(),
+        camera_model: exif.camera_model.clone(),
+        lens_model: exif.lens_model.clone(),
+        gps_lat: exif.gps.map(|g| g.0),
+        gps_lon: exif.gps.map(|g| g.1),
+    }
+}
+
+/// Runs `jobs` through decode workers and hands each batch of results to `commit` on the
+/// calling thread, which runs the model and writes the catalog. Stops early (after the
+/// batch in flight) when `cancel` is set.
+pub(crate) fn run_pipeline(
+    jobs: Vec<EmbedJob>,
+    model: &Model,
+    settings: &DecodeSettings<'_>,
+    batch_size: usize,
+    cancel: &AtomicBool,
+    mut commit: impl FnMut(Vec<Decoded>) -> Result<(), super::LibraryError>,
+) -> Result<(), super::LibraryError> {
+    let (job_tx, job_rx) = bounded::<EmbedJob>(jobs.len().max(1));
+    // Decoded jobs hold full-size pixels for the region step, so the queue is kept short.
+    let (done_tx, done_rx) = bounded::<Decoded>(batch_size);
+    for job in jobs {
+        let _ = job_tx.send(job);
+    }
+    drop(job_tx);
+
+    std::thread::scope(|scope| {
+        for _ in 0..settings.threads.max(1) {
+            let job_rx = job_rx.clone();
+            let done_tx = done_tx.clone();
+            scope.spawn(move || {
+                while let Ok(job) = job_rx.recv() {
+                    if cancel.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    if done_tx.send(decode_job(job, model, settings)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+
+        let mut batch = Vec::with_capacity(batch_size);
+        for decoded in done_rx.iter() {
+            batch.push(decoded);
+            if batch.len() >= batch_size {
+                commit(std::mem::take(&mut batch))?;
+                if cancel.load(Ordering::Relaxed) {
+                    break;
+                }
+            }
+        }
+        if !batch.is_empty() {
+            commit(batch)?;
+        }
+        // Unblock workers still waiting to send, so the scope can end.
+        for _ in done_rx.try_iter() {}
+        Ok(())
+    })
+}
+
+/// Embeds a batch of prepared jobs and turns the whole batch into catalog operations.
+pub(crate) fn embed_batch(
+    batch: Vec<Decoded>,
+    model: &Model,
+    regions: Option<&RegionExtractor>,
+    tracker: &mut PhaseTracker<'_>,
+) -> Vec<CatalogOp> {
+    let mut ops = Vec::new();
+    let mut ready = Vec::new();
+    let mut failed = 0u64;
+    for decoded in batch {
+        match decoded {
+            Decoded::Ready(job) => ready.push(*job),
+            Decoded::Failed { job, reason, permanent } => {
+                failed += job.files.len().max(1) as u64;
+                push_failure(&mut ops, &job, &reason, permanent, tracker);
+            }
+        }
+    }
+
+    let prepared: Vec<PreparedImage> = ready.iter().map(|r| r.prepared.clone()).collect();
+    let embedded = if prepared.is_empty() { Ok(Vec::new()) } else { model.embed_images(&prepared, regions.is_some()) };
+    let embedded = match embedded {
+        Ok(embedded) => embedded,
+        Err(error) => {
+            let reason = error.to_string();
+            for job in &ready {
+                failed += job.job.files.len().max(1) as u64;
+                push_failure(&mut ops, &job.job, &reason, false, tracker);
+            }
+            tracker.advance(failed, failed, None);
+            return ops;
+        }
+    };
+
+    let mut finished = 0u64;
+    let mut last_path = None;
+    for (job, image) in ready.into_iter().zip(embedded) {
+        let found_regions = match (regions, &image.dense, job.rgb.as_ref()) {
+            (Some(extractor), Some(map), Some(rgb)) => extractor.extract(rgb, map).unwrap_or_else(|error| {
+                tracing::warn!(path = %job.job.decode_path.display(), %error, "region extraction failed; keeping the photo without regions");
+                Vec::new()
+            }),
+            _ => Vec::new(),
+        };
+        let new_regions = found_regions
+            .into_iter()
+            .map(|r| NewRegion {
+                region_box: RegionBox {
+                    x0: r.proposal.region_box[0],
+                    y0: r.proposal.region_box[1],
+                    x1: r.proposal.region_box[2],
+                    y1: r.proposal.region_box[3],
+                },
+                source: catalog_source(r.proposal.source),
+                score: r.proposal.score,
+                embedding: r.embedding,
+            })
+            .collect();
+        let embedding = NewEmbedding { model_id: model.model_id().to_string(), vector: image.embedding, regions: new_regions };
+        match job.job.existing {
+            Some(id) => ops.push(CatalogOp::SetEmbedding { content: ContentRef::Id(id), embedding }),
+            None => ops.push(CatalogOp::UpsertContent(NewContent {
+                hash: job.job.hash.clone(),
+                metadata: job.metadata.clone(),
+                embedding: Some(embedding),
+            })),
+        }
+        for file in &job.job.files {
+            ops.push(CatalogOp::UpsertFile(file.clone()));
+        }
+        finished += job.job.files.len().max(1) as u64;
+        last_path = Some(job.job.decode_path.clone());
+    }
+    tracker.advance(finished + failed, failed, last_path);
+    ops
+}
+
+fn push_failure(ops: &mut Vec<CatalogOp>, job: &EmbedJob, reason: &str, permanent: bool, tracker: &PhaseTracker<'_>) {
+    tracker.failure(job.decode_path.clone(), reason.to_string());
+    let files: Vec<(String, u64, i64)> = if job.files.is_empty() {
+        vec![(job.decode_path.to_string_lossy().into_owned(), 0, 0)]
+    } else {
+        job.files.iter().map(|f| (f.path.clone(), f.size, f.mtime_ns)).collect()
+    };
+    for (path, size, mtime_ns) in files {
+        ops.push(CatalogOp::RecordFailure(NewFailure { path, size, mtime_ns, reason: reason.to_string(), permanent }));
+    }
+}
+
+
+fn catalog_source(source: crate::regions::RegionSource) -> crate::catalog::RegionSource {
+    use crate::catalog::RegionSource as Stored;
+    use crate::regions::RegionSource as Proposed;
+    match source {
+        Proposed::Segment => Stored::Segment,
+        Proposed::Grid => Stored::Grid,
+        Proposed::Detector => Stored::Detector,
+        Proposed::Whole => Stored::Whole,
+    }
+}
