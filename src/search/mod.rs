@@ -1,6 +1,6 @@
 //! Search: text and image queries against the library. Candidates come from the vector
-//! indexes (nearest photos, nearest regions) and the keyword index; each candidate photo
-//! is then rescored exactly from the catalog's vectors, fused (see [`fusion`]) and
+//! indexes (nearest photos, nearest regions) and from the keyword index. Each candidate
+//! photo is then rescored exactly from the catalog's vectors, fused (see [`fusion`]) and
 //! filtered. The text walk is chosen by length: short for queries that fit 64 tokens,
 //! long otherwise, and the box walk is used against regions.
 
@@ -76,7 +76,7 @@ impl Filters {
 /// A search request.
 #[derive(Debug, Clone)]
 pub struct SearchRequest {
-    /// What the user typed.
+    /// Query text as the user typed it.
     pub text: Option<String>,
     /// An example photo, in the library or not.
     pub like: Option<PathBuf>,
@@ -93,7 +93,7 @@ pub struct SearchRequest {
 }
 
 impl SearchRequest {
-    /// A text query with default settings.
+    /// Creates a text query with default settings.
     pub fn text(text: &str, limit: usize) -> Self {
         SearchRequest {
             text: Some(text.to_string()),
