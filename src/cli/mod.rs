@@ -87,8 +87,17 @@ pub fn watch(options: LibraryOptions, folders: &[PathBuf], quiet: bool) -> Resul
         eprintln!("{} {}", serde_json::to_string(&mode)?.trim_matches('"'), root.display());
     }
     eprintln!("watching; press Ctrl-C to stop / 正在监视；按 Ctrl-C 停止");
+    // Files still being written are deferred by a reconcile and produce no further event
+    // once they settle, so the folders are reconciled again after the settle time.
+    let retry_after = settle + Duration::from_millis(100);
+    let mut retry_at = (summary.counts.deferred > 0).then(|| std::time::Instant::now() + retry_after);
     while !cancel.load(Ordering::SeqCst) {
-        for signal in watcher.next_signals(Duration::from_millis(500)) {
+        let mut signals = watcher.next_signals(Duration::from_millis(500));
+        if retry_at.is_some_and(|at| std::time::Instant::now() >= at) {
+            retry_at = None;
+            signals.extend(roots.iter().cloned().map(WatchSignal::Rescan));
+        }
+        for signal in signals {
             let scopes = match signal {
                 WatchSignal::Paths(paths) => scopes_for(&library, &paths)?,
                 WatchSignal::Rescan(root) | WatchSignal::Online(root) => scopes_for(&library, &[root])?,
@@ -101,6 +110,9 @@ pub fn watch(options: LibraryOptions, folders: &[PathBuf], quiet: bool) -> Resul
                 continue;
             }
             let summary = library.reconcile(&scopes, &sink, &cancel)?;
+            if summary.counts.deferred > 0 {
+                retry_at = Some(std::time::Instant::now() + retry_after);
+            }
             let c = &summary.counts;
             if c.new + c.changed + c.moved + c.removed + summary.failed() > 0 {
                 print_summary(&summary);

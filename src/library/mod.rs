@@ -280,7 +280,17 @@ impl Library {
     /// missing: the folder is marked offline and nothing is deleted.
     fn plan_one(&mut self, folder_id: crate::catalog::FolderId, scope: &Path, model_id: &str) -> Result<Option<Plan>, LibraryError> {
         let skip = vec![self.paths.root.clone()];
-        let walk = match scan::walk_folder(scope, &skip, imaging::is_supported_extension) {
+        let walk = if scope.is_file() {
+            // A watcher event names a single file: that file alone is the scope.
+            let mut single = scan::WalkResult::default();
+            if let (true, Ok(meta)) = (imaging::is_supported_extension(scope), std::fs::metadata(scope)) {
+                single.files.push(scan::FoundFile { path: scope.to_path_buf(), size: meta.len(), mtime_ns: scan::mtime_ns(&meta) });
+            }
+            Ok(single)
+        } else {
+            scan::walk_folder(scope, &skip, imaging::is_supported_extension)
+        };
+        let walk = match walk {
             Ok(walk) => walk,
             Err(error) => {
                 let root_missing = self.catalog.folders()?.iter().any(|f| f.id == folder_id && !f.path.is_dir());
