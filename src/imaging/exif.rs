@@ -52,7 +52,7 @@ impl ExifInfo {
     }
 }
 
-fn read_ascii<'a>(exif: &'a exif::Exif, tag: Tag) -> Option<&'a [u8]> {
+fn read_ascii(exif: &exif::Exif, tag: Tag) -> Option<&[u8]> {
     match &exif.get_field(tag, In::PRIMARY)?.value {
         Value::Ascii(values) => values.first().map(Vec::as_slice),
         _ => None,

@@ -100,7 +100,7 @@ fn odd_corpus_decodes_or_fails_typed() {
                 assert_bilingual(&error, &file);
                 assert!(!matches!(error, ImagingError::Io { .. }), "{file}: I/O error {error}");
                 let reason = error.to_string().lines().next().unwrap_or_default().replace(&path.display().to_string(), "FILE");
-                outcomes.entry(format!("{}", error.kind())).or_default().push(format!("{file}: {reason}"));
+                outcomes.entry(error.kind().to_string()).or_default().push(format!("{file}: {reason}"));
             }
         }
     }
@@ -327,11 +327,22 @@ fn avif_decodes_with_libheif() {
     let diff = mean_abs_diff(&decoded.rgb, &reference);
     assert!(diff < 12.0, "avif_hopper differs from hopper.png by {diff:.2}");
 
+    let mut upright = BTreeMap::new();
     for file in ["avif_rot0mir1.avif", "avif_rot1mir1.avif", "avif_rot3mir0.avif", "avif_rot3mir1.avif"] {
         let decoded = decode_file(&corpus_dir().join("odd").join(file), &DecodeLimits::default()).unwrap();
         println!("{file}: {:?}", decoded.rgb.dimensions());
         assert_eq!(decoded.orientation, 1, "{file}");
+        upright.insert(file, decoded.rgb);
     }
+    // Rotating 90° and mirroring equals rotating 270° without mirroring (EXIF
+    // orientation 7 for both), so libheif must return the same picture.
+    let diff = mean_abs_diff(&upright["avif_rot1mir1.avif"], &upright["avif_rot3mir0.avif"]);
+    println!("avif_rot1mir1 vs avif_rot3mir0: mean abs diff {diff:.2}");
+    assert!(diff < 12.0, "avif_rot1mir1 and avif_rot3mir0 differ by {diff:.2}");
+    // Orientation 5 is orientation 7 turned 180°, so it must not match.
+    let turned = mean_abs_diff(&upright["avif_rot1mir1.avif"], &upright["avif_rot3mir1.avif"]);
+    println!("avif_rot1mir1 vs avif_rot3mir1: mean abs diff {turned:.2}");
+    assert!(turned > 2.0 * diff, "orientations 7 and 5 differ by only {turned:.2}");
 }
 
 #[test]
@@ -380,8 +391,9 @@ fn supported_extensions_match_scanner_list() {
     }
 }
 
-/// A 64×48 HEIC made by libheif 1.15's `heif-enc` (x265) from a JPEG whose left half is
-/// red and right half blue, with EXIF Make "Xunying" and DateTimeOriginal 2021-06-15.
+/// Returns the path of a 64×48 HEIC made by libheif 1.15's `heif-enc` (x265) from a
+/// JPEG whose left half is red and right half blue, with EXIF Make "Xunying" and
+/// DateTimeOriginal 2021-06-15.
 fn heic_fixture() -> PathBuf {
     crate::support::repo_root().join("tests/fixtures/imaging/exif.heic")
 }
