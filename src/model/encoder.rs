@@ -360,7 +360,7 @@ impl Model {
     }
 
     /// Embeds texts with one walk. Texts longer than the walk allows are cut, and the
-    /// result says so.
+    /// result marks them as truncated.
     pub fn embed_texts(&self, texts: &[&str], walk: WalkType) -> Result<Vec<TextEmbedding>, ModelError> {
         let mut results = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(self.options.max_batch.max(1)) {
