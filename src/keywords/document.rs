@@ -9,7 +9,7 @@ use super::analysis::{CJK_GRAMS_TOKENIZER, DATE_TOKENIZER, WORDS_TOKENIZER};
 
 /// The schema layout version, stored in every commit. Bump it whenever fields or
 /// analyzers change meaning; an index with another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The metadata of one photo that keyword search looks at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,11 +59,14 @@ impl Fields {
 /// Builds the schema and returns it with its fields.
 pub(crate) fn build_schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
-    let indexed_text = |tokenizer: &str| {
-        TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(IndexRecordOption::WithFreqs),
-        )
+    let indexing = |tokenizer: &str| {
+        TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(IndexRecordOption::WithFreqs)
     };
+    let indexed_text = |tokenizer: &str| TextOptions::default().set_indexing_options(indexing(tokenizer));
+    // The date field spells one date in about 25 forms. With BM25's length
+    // normalisation a match there would score below one word in a short path, so the
+    // field keeps no norms and every date counts as one token long.
+    let date = TextOptions::default().set_indexing_options(indexing(DATE_TOKENIZER).set_fieldnorms(false));
     let photo_id: NumericOptions = (INDEXED | FAST | STORED).into();
     let fields = Fields {
         photo_id: builder.add_u64_field("photo_id", photo_id),
@@ -71,7 +74,7 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         file_name: builder.add_text_field("file_name", indexed_text(WORDS_TOKENIZER)),
         folder: builder.add_text_field("folder", indexed_text(WORDS_TOKENIZER)),
         camera: builder.add_text_field("camera", indexed_text(WORDS_TOKENIZER)),
-        date: builder.add_text_field("date", indexed_text(DATE_TOKENIZER)),
+        date: builder.add_text_field("date", date),
         text: builder.add_text_field("text", indexed_text(WORDS_TOKENIZER)),
         cjk: builder.add_text_field("cjk", indexed_text(CJK_GRAMS_TOKENIZER)),
     };
