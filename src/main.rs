@@ -335,7 +335,8 @@ fn run_models(command: ModelsCommand, data_dir: &std::path::Path, options: &Mode
             let installed = result?;
             println!("Installed `{}` ({}) at {} / 已安装", installed.name, installed.model_id, installed.dir.display());
             if let Some(activation) = &installed.activation {
-                print_activation(activation);
+                let waiting = xunying::library::Library::adopt_model(data_dir, &activation.model_id)?;
+                print_activation(activation, waiting);
             }
         }
         ModelsCommand::Verify { name } => {
@@ -350,7 +351,11 @@ fn run_models(command: ModelsCommand, data_dir: &std::path::Path, options: &Mode
                 verification.embed_dim
             );
         }
-        ModelsCommand::Use { name } => print_activation(&models::activate(data_dir, &name)?),
+        ModelsCommand::Use { name } => {
+            let activation = models::activate(data_dir, &name)?;
+            let waiting = xunying::library::Library::adopt_model(data_dir, &activation.model_id)?;
+            print_activation(&activation, waiting);
+        }
         ModelsCommand::Remove { name, force } => {
             let removal = models::remove(data_dir, &name, force)?;
             println!("Removed `{}` / 已删除 `{}`", removal.name, removal.name);
@@ -387,16 +392,19 @@ fn print_bundles(bundles: &[models::InstalledBundle], data_dir: &std::path::Path
     }
 }
 
-fn print_activation(activation: &models::Activation) {
+fn print_activation(activation: &models::Activation, waiting: u64) {
     println!("Active model bundle: `{}` / 当前模型包：`{}`", activation.name, activation.name);
-    if activation.space_changed {
+    if !activation.space_changed && waiting == 0 {
+        return;
+    }
+    let previous = activation.previous_model_id.as_deref().unwrap_or("-");
+    let current = &activation.model_id;
+    if waiting > 0 {
         println!(
-            "The embedding space changed ({} -> {}): every photo will be embedded again on the next index run.\n嵌入空间已改变（{} -> {}）：下次建立索引时将重新计算所有照片的嵌入。",
-            activation.previous_model_id.as_deref().unwrap_or("-"),
-            activation.model_id,
-            activation.previous_model_id.as_deref().unwrap_or("-"),
-            activation.model_id
+            "The embedding space changed ({previous} -> {current}): {waiting} photos will be embedded again on the next index run.\n嵌入空间已改变（{previous} -> {current}）：下次建立索引时将重新计算 {waiting} 张照片的嵌入。"
         );
+    } else {
+        println!("The embedding space changed ({previous} -> {current}).\n嵌入空间已改变（{previous} -> {current}）。");
     }
 }
 

@@ -419,6 +419,25 @@ impl Library {
         Ok(true)
     }
 
+    /// Makes `model_id` the embedding space of the library in `data_dir`, as switching
+    /// the active bundle does. When the catalog's vectors come from another model they
+    /// are dropped, since vectors of two models are never compared, and every photo waits
+    /// to be embedded again. Returns how many photos wait. A data directory without a
+    /// catalog is left as it is.
+    pub fn adopt_model(data_dir: &Path, model_id: &str) -> Result<u64, LibraryError> {
+        let catalog_path = DataPaths::new(data_dir).catalog();
+        if !catalog_path.is_file() {
+            return Ok(0);
+        }
+        let mut catalog = Catalog::open(&catalog_path)?;
+        if catalog.active_model()?.as_deref() == Some(model_id) {
+            return Ok(0);
+        }
+        let switched = catalog.mark_all_for_reembedding(model_id)?;
+        tracing::info!(model_id, photos = switched, "model changed; photos will be re-embedded");
+        Ok(switched as u64)
+    }
+
     /// Library options.
     pub fn options(&self) -> &LibraryOptions {
         &self.options

@@ -664,7 +664,8 @@ fn cli_install_by_variant_then_use() {
     let output = xunying(&["models", "use", "test-large-fp32"], &data, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
     let printed = stdout(&output);
-    assert!(printed.contains("embedded again") && printed.contains("重新计算"), "{printed}");
+    assert!(printed.contains("embedding space changed"), "{printed}");
+    assert!(printed.contains("嵌入空间已改变"), "{printed}");
 
     let output = xunying(&["models", "remove", "test-large-fp32"], &data, &[]);
     assert!(!output.status.success());
@@ -724,4 +725,77 @@ fn verify_toy_bundle_writes_marker() {
     let listed = models::list(&data).unwrap();
     assert!(listed[0].verified);
     assert_eq!(listed[0].family.as_deref(), Some("xunying-toy"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Switching the active model.
+
+/// Copies the toy bundle and gives the copy another `model_id`, as a bundle of another
+/// embedding space with the same shapes.
+fn toy_copy_with_model_id(dir: &Path, model_id: &str) -> PathBuf {
+    let copy = dir.join("toy-other");
+    std::fs::create_dir_all(&copy).unwrap();
+    for entry in std::fs::read_dir(toy_bundle()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+    }
+    let manifest_path = copy.join("manifest.json");
+    let mut manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    manifest["model_id"] = serde_json::Value::String(model_id.to_string());
+    std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+    copy
+}
+
+fn status_json(data: &Path) -> serde_json::Value {
+    let output = xunying(&["status", "--json"], data, &[]);
+    assert!(output.status.success(), "status fails: {}", stderr(&output));
+    serde_json::from_slice(&output.stdout).expect("status prints JSON")
+}
+
+fn index_json(data: &Path, folder: &Path) -> serde_json::Value {
+    let output = xunying(&["index", folder.to_str().unwrap(), "--quiet", "--json", "--settle-ms", "0"], data, &[]);
+    assert!(output.status.success(), "index fails: {}", stderr(&output));
+    serde_json::from_slice(&output.stdout).expect("index prints JSON")
+}
+
+#[test]
+fn switching_models_reembeds_every_photo() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let photos = work.path().join("photos");
+    crate::library::write_scenes(&photos, 3, 77);
+    let toy_id = Bundle::load(&toy_bundle()).unwrap().manifest.model_id.clone();
+    let other = toy_copy_with_model_id(work.path(), "xunying-toy/tiny/another-space");
+
+    let toy = toy_bundle();
+    for (source, name) in [(toy.to_str().unwrap(), "toy-a"), (other.to_str().unwrap(), "toy-b")] {
+        let output = xunying(&["models", "install", source, "--name", name], &data, &[]);
+        assert!(output.status.success(), "install {name}: {}", stderr(&output));
+    }
+
+    let first = index_json(&data, &photos);
+    assert_eq!(first["inferences"], 3, "{first}");
+    let status = status_json(&data);
+    assert_eq!(status["model_id"], toy_id.as_str(), "the first installed bundle is active: {status}");
+    assert_eq!(status["pending"], 0, "{status}");
+
+    let output = xunying(&["models", "use", "toy-b"], &data, &[]);
+    assert!(output.status.success(), "use: {}", stderr(&output));
+    assert!(stdout(&output).contains("3 photos will be embedded again"), "{}", stdout(&output));
+    let status = status_json(&data);
+    assert_eq!(status["model_id"], "xunying-toy/tiny/another-space", "{status}");
+    assert_eq!(status["pending"], 3, "every photo waits for the new model: {status}");
+
+    let second = index_json(&data, &photos);
+    assert_eq!(second["inferences"], 3, "vectors are never reused across models: {second}");
+    assert_eq!(status_json(&data)["pending"], 0);
+
+    let output = xunying(&["models", "use", "toy-a"], &data, &[]);
+    assert!(output.status.success(), "use: {}", stderr(&output));
+    assert_eq!(status_json(&data)["pending"], 3, "switching back re-embeds again");
+    assert_eq!(index_json(&data, &photos)["inferences"], 3);
+    let output = xunying(&["search", "a red circle", "--json"], &data, &[]);
+    assert!(output.status.success(), "search after switching back: {}", stderr(&output));
+    let found: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(found.as_array().map(Vec::len), Some(3), "every photo is searchable again: {found}");
 }
