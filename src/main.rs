@@ -6,8 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use serde::Serialize;
-use xunying::model::{Device, Model, ModelOptions, WalkType};
+use xunying::model::{Device, Model, ModelOptions};
 use xunying::{config, doctor, models};
 
 mod cli;
@@ -138,6 +137,11 @@ enum Command {
         /// An image file; repeat for several.
         #[arg(long = "image", value_name = "FILE")]
         images: Vec<PathBuf>,
+        /// A float32 .npy file of normalised patches `[rows, cols, 3·p·p]` that replaces the
+        /// preprocessing of the --image at the same position; repeat once per image. The image
+        /// is still decoded for its size, which maps --box onto the grid.
+        #[arg(long = "pixel-values", value_name = "FILE")]
+        pixel_values: Vec<PathBuf>,
         /// A region box `x0,y0,x1,y1` in pixels, applied to every image; repeat for several.
         #[arg(long = "box", value_name = "X0,Y0,X1,Y1", value_parser = parse_box)]
         boxes: Vec<[f32; 4]>,
@@ -153,6 +157,10 @@ enum Command {
         /// Run every image at this patch budget instead of its own.
         #[arg(long, value_name = "N")]
         budget: Option<usize>,
+        /// Pad every image's patches with masked tokens to N tokens (at least its budget),
+        /// keeping its resize; embeddings should not change.
+        #[arg(long, value_name = "N")]
+        pad_to: Option<usize>,
         /// Print JSON (the only format for now).
         #[arg(long)]
         json: bool,
@@ -298,12 +306,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Command::Embed { images, boxes, texts, walk, dense, budget, json: _ } => {
+        Command::Embed { images, pixel_values, boxes, texts, walk, dense, budget, pad_to, json: _ } => {
             let model_dir = model_dir.context(
                 "no model bundle: pass --model DIR or set XUNYING_MODEL\n没有模型包：请使用 --model 目录或设置 XUNYING_MODEL",
             )?;
             let model = Model::load(&model_dir, options)?;
-            let report = embed(&model, &images, &boxes, &texts, &walk, dense, budget)?;
+            let request = cli::embed::EmbedRequest { images, pixel_values, boxes, texts, walk, dense, budget, pad_to };
+            let report = cli::embed::embed(&model, &request)?;
             println!("{}", serde_json::to_string(&report)?);
             Ok(ExitCode::SUCCESS)
         }
@@ -497,92 +506,4 @@ fn print_error(error: &Option<String>) {
             println!("       {line}");
         }
     }
-}
-
-#[derive(Serialize)]
-struct EmbedReport {
-    model_id: String,
-    images: Vec<ImageReport>,
-    texts: Vec<TextReport>,
-}
-
-#[derive(Serialize)]
-struct ImageReport {
-    path: PathBuf,
-    width: u32,
-    height: u32,
-    patch_budget: usize,
-    spatial_shape: (usize, usize),
-    embedding: Vec<f32>,
-    regions: Vec<RegionReport>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dense_features: Option<Vec<f32>>,
-}
-
-#[derive(Serialize)]
-struct RegionReport {
-    #[serde(rename = "box")]
-    region_box: [f32; 4],
-    embedding: Vec<f32>,
-}
-
-#[derive(Serialize)]
-struct TextReport {
-    text: String,
-    walk: WalkType,
-    truncated: bool,
-    ids: Vec<i64>,
-    embedding: Vec<f32>,
-}
-
-fn embed(
-    model: &Model,
-    images: &[PathBuf],
-    boxes: &[[f32; 4]],
-    texts: &[String],
-    walk: &str,
-    with_dense: bool,
-    budget: Option<usize>,
-) -> Result<EmbedReport> {
-    let mut image_reports = Vec::new();
-    for path in images {
-        let decoded = image::open(path).with_context(|| format!("cannot decode {}\n无法解码 {}", path.display(), path.display()))?;
-        let rgb = decoded.to_rgb8();
-        let prepared = match budget {
-            Some(b) => model.preprocessor().prepare_with_budget(&rgb, b)?,
-            None => model.prepare(&rgb)?,
-        };
-        let need_dense = with_dense || !boxes.is_empty();
-        let result = model.embed_images(std::slice::from_ref(&prepared), need_dense)?.remove(0);
-        let regions = match &result.dense {
-            Some(map) => boxes
-                .iter()
-                .map(|&b| Ok(RegionReport { region_box: b, embedding: map.region_embedding(b)? }))
-                .collect::<Result<Vec<_>>>()?,
-            None => Vec::new(),
-        };
-        image_reports.push(ImageReport {
-            path: path.clone(),
-            width: rgb.width(),
-            height: rgb.height(),
-            patch_budget: result.patch_budget,
-            spatial_shape: result.spatial_shape,
-            embedding: result.embedding,
-            regions,
-            dense_features: if with_dense { result.dense.map(|d| d.features) } else { None },
-        });
-    }
-
-    let mut text_reports = Vec::new();
-    for text in texts {
-        let walk = match walk {
-            "auto" => model.tokenizer().choose_photo_walk(text)?,
-            other => other.parse::<WalkType>().map_err(anyhow::Error::msg)?,
-        };
-        let ids = model.tokenizer().tokenize(text, walk)?;
-        let embedded = model.embed_texts(&[text.as_str()], walk)?.remove(0);
-        text_reports.push(TextReport { text: text.clone(), walk, truncated: embedded.truncated, ids: ids.ids, embedding: embedded.embedding });
-    }
-
-    Ok(EmbedReport { model_id: model.model_id().to_string(), images: image_reports, texts: text_reports })
 }

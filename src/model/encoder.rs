@@ -8,6 +8,7 @@
 
 use std::path::Path;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use image::RgbImage;
 use ort::session::Session;
@@ -87,6 +88,20 @@ pub struct ImageEmbedding {
     pub patch_budget: usize,
     /// Patch grid `(rows, cols)`.
     pub spatial_shape: (usize, usize),
+    /// Graph run times of the batch this image ran in.
+    pub timings: VisionTimings,
+}
+
+/// Wall-clock times of one batch's graph runs, excluding session creation. Every image
+/// of a batch carries the same values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VisionTimings {
+    /// Number of images in the batch.
+    pub batch_size: usize,
+    /// The vision graph run.
+    pub vision: Duration,
+    /// The dense-head graph run, when dense features were requested.
+    pub dense: Option<Duration>,
 }
 
 /// The text encoder's result for one text.
@@ -100,6 +115,9 @@ pub struct TextEmbedding {
     pub truncated: bool,
     /// Content tokens before truncation.
     pub num_content_tokens: usize,
+    /// Wall-clock time of the text graph run of this text's batch, excluding session
+    /// creation.
+    pub graph_time: Duration,
 }
 
 /// Divides `values` by their Euclidean norm. Returns false, leaving them unchanged, when
@@ -306,21 +324,27 @@ impl Model {
             m.vision.inputs.position_embeddings.as_str() => Tensor::from_array((shape(dim), positions)).map_err(tensor_error)?,
         ];
 
-        let (pooled, hidden) = self.vision.with(self.runtime, &self.options, |session| {
+        let (pooled, hidden, vision_time) = self.vision.with(self.runtime, &self.options, |session| {
+            let started = Instant::now();
             let outputs = session.run(inputs).map_err(|e| ModelError::ort(format!("running {graph}"), e))?;
+            let vision_time = started.elapsed();
             let pooled = extract(&outputs, graph, &m.vision.outputs.image_embeds, &[batch, dim])?;
             let hidden = if with_dense {
                 Some(extract(&outputs, graph, &m.vision.outputs.last_hidden_state, &[batch, tokens, dim])?)
             } else {
                 None
             };
-            Ok((pooled, hidden))
+            Ok((pooled, hidden, vision_time))
         })?;
 
-        let dense = match hidden {
-            Some(hidden) => Some(self.run_dense(hidden, mask, batch, tokens)?),
-            None => None,
+        let (dense, dense_time) = match hidden {
+            Some(hidden) => {
+                let (features, elapsed) = self.run_dense(hidden, mask, batch, tokens)?;
+                (Some(features), Some(elapsed))
+            }
+            None => (None, None),
         };
+        let timings = VisionTimings { batch_size: batch, vision: vision_time, dense: dense_time };
 
         Ok(images
             .iter()
@@ -339,12 +363,24 @@ impl Model {
                         image_size: image.source_size,
                     }
                 });
-                ImageEmbedding { embedding, dense, patch_budget: image.patch_budget, spatial_shape: image.spatial_shape }
+                ImageEmbedding {
+                    embedding,
+                    dense,
+                    patch_budget: image.patch_budget,
+                    spatial_shape: image.spatial_shape,
+                    timings,
+                }
             })
             .collect())
     }
 
-    fn run_dense(&self, hidden: Vec<f32>, mask: Vec<i64>, batch: usize, tokens: usize) -> Result<Vec<f32>, ModelError> {
+    fn run_dense(
+        &self,
+        hidden: Vec<f32>,
+        mask: Vec<i64>,
+        batch: usize,
+        tokens: usize,
+    ) -> Result<(Vec<f32>, Duration), ModelError> {
         let m = &self.bundle.manifest;
         let dim = m.embed_dim;
         let graph = &m.vision.dense_graph;
@@ -354,8 +390,10 @@ impl Model {
             m.vision.dense_inputs.pixel_attention_mask.as_str() => Tensor::from_array((vec![batch as i64, tokens as i64], mask)).map_err(tensor_error)?,
         ];
         self.dense.with(self.runtime, &self.options, |session| {
+            let started = Instant::now();
             let outputs = session.run(inputs).map_err(|e| ModelError::ort(format!("running {graph}"), e))?;
-            extract(&outputs, graph, &m.vision.dense_outputs.dense_features, &[batch, tokens, dim])
+            let elapsed = started.elapsed();
+            Ok((extract(&outputs, graph, &m.vision.dense_outputs.dense_features, &[batch, tokens, dim])?, elapsed))
         })
     }
 
@@ -366,13 +404,14 @@ impl Model {
         for chunk in texts.chunks(self.options.max_batch.max(1)) {
             let tokenized = chunk.iter().map(|t| self.tokenizer.tokenize(t, walk)).collect::<Result<Vec<_>, _>>()?;
             let ids: Vec<i64> = tokenized.iter().flat_map(|t| t.ids.iter().copied()).collect();
-            let embeddings = self.run_text(ids, tokenized.len(), walk)?;
+            let (embeddings, graph_time) = self.run_text(ids, tokenized.len(), walk)?;
             for (t, embedding) in tokenized.into_iter().zip(embeddings) {
                 results.push(TextEmbedding {
                     embedding,
                     walk,
                     truncated: t.truncated,
                     num_content_tokens: t.num_content_tokens,
+                    graph_time,
                 });
             }
         }
@@ -388,10 +427,10 @@ impl Model {
     /// Runs the text graph on pre-built ids (`batch × L`, L of the walk).
     pub fn embed_token_ids(&self, ids: &[i64], walk: WalkType) -> Result<Vec<Vec<f32>>, ModelError> {
         let len = self.tokenizer.walk_len(walk);
-        self.run_text(ids.to_vec(), ids.len() / len, walk)
+        Ok(self.run_text(ids.to_vec(), ids.len() / len, walk)?.0)
     }
 
-    fn run_text(&self, ids: Vec<i64>, batch: usize, walk: WalkType) -> Result<Vec<Vec<f32>>, ModelError> {
+    fn run_text(&self, ids: Vec<i64>, batch: usize, walk: WalkType) -> Result<(Vec<Vec<f32>>, Duration), ModelError> {
         let m = &self.bundle.manifest;
         let dim = m.embed_dim;
         let len = self.tokenizer.walk_len(walk);
@@ -410,18 +449,21 @@ impl Model {
             m.text.inputs.input_ids.as_str() => Tensor::from_array((vec![batch as i64, len as i64], ids)).map_err(tensor_error)?,
             m.text.inputs.position_embeddings.as_str() => Tensor::from_array((vec![len as i64, dim as i64], table.clone())).map_err(tensor_error)?,
         ];
-        let flat = self.text.with(self.runtime, &self.options, |session| {
+        let (flat, elapsed) = self.text.with(self.runtime, &self.options, |session| {
+            let started = Instant::now();
             let outputs = session.run(inputs).map_err(|e| ModelError::ort(format!("running {graph}"), e))?;
-            extract(&outputs, graph, output, &[batch, dim])
+            let elapsed = started.elapsed();
+            Ok((extract(&outputs, graph, output, &[batch, dim])?, elapsed))
         })?;
-        Ok(flat
+        let embeddings = flat
             .chunks_exact(dim)
             .map(|chunk| {
                 let mut embedding = chunk.to_vec();
                 l2_normalize(&mut embedding);
                 embedding
             })
-            .collect())
+            .collect();
+        Ok((embeddings, elapsed))
     }
 }
 

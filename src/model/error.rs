@@ -121,6 +121,14 @@ pub enum ModelError {
         height: u32,
     },
 
+    /// Patches given in place of an image do not fit its grid, the patch size or the
+    /// requested token count.
+    #[error("Invalid image patches: {reason}\n图像块无效：{reason}")]
+    InvalidPatches {
+        /// The mismatch, with the sizes involved.
+        reason: String,
+    },
+
     /// A region box is empty, inverted or not finite.
     #[error("Invalid region box {region_box:?}: {reason}\n区域框 {region_box:?} 无效：{reason}")]
     InvalidBox {

@@ -17,6 +17,7 @@ mod tokenize;
 pub use bundle::{Bundle, FileEntry, Manifest, TextManifest, VisionManifest, FORMAT_NAME, FORMAT_VERSION};
 pub use encoder::{
     l2_normalize, match_probability, DenseMap, ImageEmbedding, Model, ModelOptions, TextEmbedding,
+    VisionTimings,
 };
 pub use error::ModelError;
 pub use position::{antialiased_weights, resize_grid, PositionGrid};

@@ -94,6 +94,58 @@ impl PreparedImage {
     pub fn num_valid_patches(&self) -> usize {
         self.spatial_shape.0 * self.spatial_shape.1
     }
+
+    /// Wraps patches prepared elsewhere, such as by the reference Python processor, so
+    /// they run through the same encoder path as the host's own.
+    ///
+    /// `patches` contains the `rows · cols` valid patches, row-major, `3·p·p` values each in
+    /// `(dy, dx, channel)` order, already normalised. They are padded with zeros to
+    /// `patch_budget` tokens.
+    pub fn from_patches(
+        patches: &[f32],
+        spatial_shape: (usize, usize),
+        source_size: (u32, u32),
+        patch_size: u32,
+        patch_budget: usize,
+    ) -> Result<PreparedImage, ModelError> {
+        let patch_dim = 3 * (patch_size as usize).pow(2);
+        let num_patches = spatial_shape.0 * spatial_shape.1;
+        if num_patches == 0 || patches.len() != num_patches * patch_dim {
+            return Err(ModelError::InvalidPatches {
+                reason: format!(
+                    "{} values given for a {}×{} grid of {patch_dim}-value patches; expected {}",
+                    patches.len(),
+                    spatial_shape.0,
+                    spatial_shape.1,
+                    num_patches * patch_dim
+                ),
+            });
+        }
+        if num_patches > patch_budget {
+            return Err(ModelError::InvalidPatches {
+                reason: format!("{num_patches} patches do not fit a budget of {patch_budget} tokens"),
+            });
+        }
+        let mut pixel_values = vec![0.0f32; patch_budget * patch_dim];
+        pixel_values[..patches.len()].copy_from_slice(patches);
+        let resized_size = (spatial_shape.1 as u32 * patch_size, spatial_shape.0 as u32 * patch_size);
+        Ok(PreparedImage { source_size, resized_size, spatial_shape, patch_budget, pixel_values })
+    }
+
+    /// Pads the patches with zero rows up to `tokens` tokens, leaving the resize and the
+    /// valid patches unchanged. The encoder masks padded tokens, so the embeddings should
+    /// not change, and `xunying embed --pad-to` uses this to check it.
+    pub fn pad_to(&mut self, tokens: usize) -> Result<(), ModelError> {
+        if tokens < self.patch_budget {
+            return Err(ModelError::InvalidPatches {
+                reason: format!("cannot pad {} tokens down to {tokens}", self.patch_budget),
+            });
+        }
+        let patch_dim = self.pixel_values.len() / self.patch_budget;
+        self.pixel_values.resize(tokens * patch_dim, 0.0);
+        self.patch_budget = tokens;
+        Ok(())
+    }
 }
 
 /// Preprocessing settings taken from a bundle manifest.
@@ -256,6 +308,39 @@ mod tests {
         assert_eq!(right[2], 1.0);
         assert_eq!(right[0], -1.0);
         assert!(prepared.pixel_values[2 * dim..].iter().all(|&v| v == 0.0), "padding rows are zero");
+    }
+
+    #[test]
+    fn from_patches_matches_own_preparation() {
+        let image = RgbImage::from_fn(40, 24, |x, y| image::Rgb([(x * 6) as u8, (y * 10) as u8, 77]));
+        let own = prepare_image(&image, 16, 8, [0.5; 3], [0.5; 3]).unwrap();
+        let valid = &own.pixel_values[..own.num_valid_patches() * 768];
+        let wrapped = PreparedImage::from_patches(valid, own.spatial_shape, (40, 24), 16, 8).unwrap();
+        assert_eq!(wrapped.pixel_values, own.pixel_values);
+        assert_eq!(wrapped.resized_size, own.resized_size);
+        assert_eq!(wrapped.source_size, own.source_size);
+    }
+
+    #[test]
+    fn from_patches_rejects_mismatched_sizes() {
+        let patches = vec![0.0f32; 2 * 768];
+        let wrong_grid = PreparedImage::from_patches(&patches, (1, 3), (48, 16), 16, 8);
+        assert!(matches!(wrong_grid, Err(ModelError::InvalidPatches { .. })));
+        let over_budget = PreparedImage::from_patches(&patches, (1, 2), (32, 16), 16, 1);
+        assert!(matches!(over_budget, Err(ModelError::InvalidPatches { .. })));
+    }
+
+    #[test]
+    fn pad_to_adds_zero_tokens() {
+        let image = RgbImage::from_pixel(32, 16, image::Rgb([200, 10, 30]));
+        let mut prepared = prepare_image(&image, 16, 4, [0.5; 3], [0.5; 3]).unwrap();
+        let before = prepared.pixel_values.clone();
+        prepared.pad_to(10).unwrap();
+        assert_eq!(prepared.patch_budget, 10);
+        assert_eq!(prepared.pixel_values.len(), 10 * 768);
+        assert_eq!(&prepared.pixel_values[..before.len()], &before[..]);
+        assert!(prepared.pixel_values[before.len()..].iter().all(|&v| v == 0.0));
+        assert!(matches!(prepared.pad_to(3), Err(ModelError::InvalidPatches { .. })));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 mod bundle;
 mod catalog;
 mod doctor;
+mod embed;
 mod imaging;
 mod keywords;
 mod library;
