@@ -2,6 +2,7 @@
 //! `duplicates`): each parses its arguments into a library call and renders the result.
 
 pub mod progress;
+pub mod serve;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
