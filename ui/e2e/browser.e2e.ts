@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { writeScene, type Scene } from './scenes';
 
 const REPO = resolve(__dirname, '../..');
@@ -37,7 +37,7 @@ const EXAMPLE: Scene = { width: 256, height: 256, objects: [{ colour: 'green', s
 let workDir = '';
 let server: ChildProcess | null = null;
 let url = '';
-let browser: Browser;
+let context: BrowserContext;
 let page: Page;
 
 function xunying(args: string[]) {
@@ -75,10 +75,12 @@ async function startServer(): Promise<string> {
 async function searchFor(text: string): Promise<string[]> {
   const input = page.locator('.search-input');
   await input.fill('');
-  const done = page.waitForResponse((r) => r.url().endsWith('/api/search') && r.request().method() === 'POST');
   await input.fill(text);
-  await done;
-  await page.locator('.tile').first().waitFor();
+  await page.locator(`.search-view[data-results-for=${JSON.stringify(text)}]`).waitFor();
+  return tileTitles();
+}
+
+async function tileTitles(): Promise<string[]> {
   return page.locator('.tile').evaluateAll((tiles) => tiles.map((t) => t.getAttribute('title') ?? ''));
 }
 
@@ -105,8 +107,11 @@ beforeAll(async () => {
   expect(indexed.status, indexed.stderr).toBe(0);
 
   url = await startServer();
-  browser = await chromium.launch({
+  // playwright-core takes the fresh profile folder as `userDataDir` and passes it on as
+  // Chromium's --user-data-dir.
+  context = await chromium.launchPersistentContext(join(workDir, 'chromium-profile'), {
     executablePath: CHROMIUM,
+    headless: true,
     args: [
       '--headless',
       '--no-sandbox',
@@ -116,17 +121,17 @@ beforeAll(async () => {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--user-data-dir=${join(workDir, 'chromium-profile')}`,
     ],
+    locale: 'en-US',
+    viewport: { width: 1280, height: 800 },
   });
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
   page = await context.newPage();
   await page.goto(url);
   await page.locator('.search-input').waitFor();
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await context?.close();
   server?.kill('SIGINT');
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
@@ -180,7 +185,8 @@ describe('browser mode', () => {
     const done = page.waitForResponse((r) => r.url().endsWith('/api/search'));
     await page.locator('[data-testid="filter-folder"]').selectOption(realB);
     await done;
-    const paths = await page.locator('.tile').evaluateAll((tiles) => tiles.map((t) => t.getAttribute('title') ?? ''));
+    await page.waitForFunction((folder) => document.querySelector('.tile')?.getAttribute('title')?.startsWith(folder), realB);
+    const paths = await tileTitles();
     expect(paths.length).toBeGreaterThan(0);
     expect(paths.every((p) => p.startsWith(realB))).toBe(true);
     expect(fileName(paths[0])).toBe('red triangle.png');
@@ -197,13 +203,11 @@ describe('browser mode', () => {
 
   it('queries by an example image', async () => {
     await page.locator('.search-input').fill('');
-    const done = page.waitForResponse((r) => r.url().includes('/api/search/image'));
     await page.locator('[data-testid="image-input"]').setInputFiles(join(workDir, 'example.png'));
-    await done;
-    await page.locator('.tile').first().waitFor();
-    const first = await page.locator('.tile').first().getAttribute('title');
-    expect(fileName(first ?? '')).toBe('green.png');
+    await page.locator('.search-view[data-results-for="image:example.png"]').waitFor();
+    const paths = await tileTitles();
     await page.locator('.example-chip button').click();
+    expect(fileName(paths[0])).toBe('green.png');
   });
 
   it('switches the language', async () => {

@@ -222,9 +222,17 @@ export class SearchView {
       this.hits = results.hits;
       this.grid.setHits(results.hits);
       this.renderSummary(results);
+      // Marks which query the grid shows, for tests and assistive tools.
+      this.element.dataset.resultsFor = this.queryLabel(text);
     } catch (error) {
       if (generation === this.generation) this.onError(error);
     }
+  }
+
+  private queryLabel(text: string): string {
+    const example = this.example;
+    const byExample = example === null ? '' : example.kind === 'file' ? `image:${example.name}` : `photo:${example.hit.photo_id}`;
+    return [byExample, text].filter(Boolean).join(' ');
   }
 
   focusGrid(): void {
