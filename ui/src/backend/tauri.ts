@@ -23,7 +23,7 @@ import type {
   SettingsView,
 } from '../bindings/api';
 
-/** What the desktop shell provides. */
+/** Functions the desktop shell provides. */
 export interface TauriBridge {
   /** `invoke` of `@tauri-apps/api/core`; a command's `Err` rejects with an `ApiErrorBody`. */
   invoke<T>(command: string, args?: Record<string, unknown>): Promise<T>;
