@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod catalog;
 pub mod config;
 pub mod doctor;
@@ -15,4 +16,5 @@ pub mod model;
 pub mod models;
 pub mod regions;
 pub mod search;
+pub mod server;
 pub mod vectors;

@@ -76,6 +76,21 @@ enum Command {
         #[command(flatten)]
         ingest: IngestArgs,
     },
+    /// Serve the web UI and its API over HTTP, indexing and watching in the background.
+    Serve {
+        /// Address to listen on. Anything but loopback lets other machines reach the
+        /// library (with the token); they must use this address as the Host.
+        #[arg(long, default_value = "127.0.0.1", value_name = "IP")]
+        bind: std::net::IpAddr,
+        /// Port to listen on; 0 picks a free port.
+        #[arg(long, default_value_t = 7840)]
+        port: u16,
+        /// The built web UI folder (default: ui/dist of the source checkout or the working folder).
+        #[arg(long, value_name = "DIR", env = "XUNYING_UI_DIR")]
+        ui: Option<PathBuf>,
+        #[command(flatten)]
+        ingest: IngestArgs,
+    },
     /// Show folders, counts, the model in use, pending work and failures.
     Status {
         /// Print JSON.
@@ -280,6 +295,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Watch { folders, ingest } => {
             cli::watch(library_options(Some(&ingest))?, &folders, ingest.quiet)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { bind, port, ui, ingest } => {
+            cli::serve::serve(library_options(Some(&ingest))?, bind, port, ui)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { json, paths } => {

@@ -3,6 +3,7 @@
 
 pub mod embed;
 pub mod progress;
+pub mod serve;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -212,11 +212,7 @@ impl Library {
     /// Adds folders (remembered in the catalog) and brings the whole library up to date.
     pub fn index(&mut self, folders: &[PathBuf], sink: &dyn ProgressSink, cancel: &AtomicBool) -> Result<IndexSummary, LibraryError> {
         for folder in folders {
-            let absolute = folder.canonicalize().map_err(|_| LibraryError::FolderNotFound(folder.display().to_string()))?;
-            if !absolute.is_dir() {
-                return Err(LibraryError::FolderNotFound(folder.display().to_string()));
-            }
-            self.catalog.add_folder(&absolute)?;
+            self.add_folder(folder)?;
         }
         let roots: Vec<(crate::catalog::FolderId, PathBuf)> = self
             .catalog
@@ -227,6 +223,17 @@ impl Library {
             .collect();
         let scopes: Vec<(crate::catalog::FolderId, PathBuf)> = roots;
         self.reconcile(&scopes, sink, cancel)
+    }
+
+    /// Adds a folder to the library (remembered in the catalog) without scanning it.
+    /// Returns its canonical path.
+    pub fn add_folder(&mut self, folder: &Path) -> Result<PathBuf, LibraryError> {
+        let absolute = folder.canonicalize().map_err(|_| LibraryError::FolderNotFound(folder.display().to_string()))?;
+        if !absolute.is_dir() {
+            return Err(LibraryError::FolderNotFound(folder.display().to_string()));
+        }
+        self.catalog.add_folder(&absolute)?;
+        Ok(absolute)
     }
 
     /// Brings the given scopes (folder roots or paths below them) up to date.

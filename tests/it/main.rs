@@ -12,6 +12,7 @@ mod reference;
 mod regions;
 mod scenes;
 mod search;
+mod server;
 mod support;
 mod toy_quality;
 mod vectors;

@@ -1,0 +1,167 @@
+//! The JSON API routes. Each handler runs its service call on the blocking pool and
+//! maps [`ApiError`] kinds to HTTP statuses.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::{Stream, StreamExt};
+
+use crate::api::{
+    ApiError, ApiErrorKind, FolderRequest, ImageVariant, ModelInstallRequest, SearchQuery, Service, Settings,
+};
+
+/// An API error as an HTTP response with its JSON body.
+pub struct HttpError(ApiError);
+
+impl From<ApiError> for HttpError {
+    fn from(error: ApiError) -> Self {
+        HttpError(error)
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let body = self.0.body();
+        let status = match body.kind {
+            ApiErrorKind::InvalidInput => StatusCode::BAD_REQUEST,
+            ApiErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ApiErrorKind::NoModel | ApiErrorKind::Busy => StatusCode::CONFLICT,
+            ApiErrorKind::Internal => {
+                tracing::error!(error = %self.0, "request failed");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+type ApiResult<T> = Result<T, HttpError>;
+
+/// Runs a blocking service call off the async workers.
+async fn blocking<T: Send + 'static>(service: Service, call: impl FnOnce(&Service) -> Result<T, ApiError> + Send + 'static) -> ApiResult<T> {
+    match tokio::task::spawn_blocking(move || call(&service)).await {
+        Ok(result) => result.map_err(HttpError),
+        Err(error) => Err(HttpError(ApiError::InvalidInput(format!("the request was cancelled: {error}")))),
+    }
+}
+
+pub async fn status(State(service): State<Service>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(blocking(service, |s| s.status()).await?))
+}
+
+pub async fn search(State(service): State<Service>, Json(query): Json<SearchQuery>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(blocking(service, move |s| s.search(&query)).await?))
+}
+
+#[derive(Deserialize)]
+pub struct ImageSearchParams {
+    /// The rest of the query (text, filters, limit) as JSON.
+    query: Option<String>,
+}
+
+pub async fn search_by_image(
+    State(service): State<Service>,
+    Query(params): Query<ImageSearchParams>,
+    body: Bytes,
+) -> ApiResult<impl IntoResponse> {
+    let query: SearchQuery = match params.query.as_deref() {
+        Some(text) => serde_json::from_str(text).map_err(|e| HttpError(ApiError::InvalidInput(e.to_string())))?,
+        None => SearchQuery::default(),
+    };
+    if body.is_empty() {
+        return Err(HttpError(ApiError::InvalidInput("the example photo is empty / 示例照片为空".into())));
+    }
+    Ok(Json(blocking(service, move |s| s.search_by_image(&body, &query)).await?))
+}
+
+pub async fn photo(State(service): State<Service>, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(blocking(service, move |s| s.photo(id)).await?))
+}
+
+pub async fn image(State(service): State<Service>, Path((id, variant)): Path<(i64, String)>) -> ApiResult<Response> {
+    let variant = match variant.as_str() {
+        "thumb" => ImageVariant::Thumb,
+        "large" => ImageVariant::Large,
+        "original" => ImageVariant::Original,
+        other => return Err(HttpError(ApiError::InvalidInput(format!("unknown image variant `{other}` / 未知的图像类型 `{other}`")))),
+    };
+    let image = blocking(service, move |s| s.image(id, variant)).await?;
+    let headers = [(header::CONTENT_TYPE, image.content_type), (header::CACHE_CONTROL, "private, max-age=3600")];
+    Ok((headers, image.bytes).into_response())
+}
+
+pub async fn add_folder(State(service): State<Service>, Json(request): Json<FolderRequest>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(blocking(service, move |s| s.add_folder(&request.path)).await?))
+}
+
+pub async fn remove_folder(State(service): State<Service>, Json(request): Json<FolderRequest>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(blocking(service, move |s| s.remove_folder(&request.path)).await?))
+}
+
+#[derive(Deserialize)]
+pub struct SuggestParams {
+    prefix: String,
+}
+
+pub async fn suggest_folders(State(service): State<Service>, Query(params): Query<SuggestParams>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(blocking(service, move |s| Ok(s.suggest_folders(&params.prefix))).await?))
+}
+
+pub async fn pause(State(service): State<Service>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(blocking(service, |s| {
+        s.pause_indexing();
+        s.status()
+    })
+    .await?))
+}
+
+pub async fn resume(State(service): State<Service>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(blocking(service, |s| {
+        s.resume_indexing();
+        s.status()
+    })
+    .await?))
+}
+
+pub async fn settings(State(service): State<Service>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(blocking(service, |s| Ok(s.settings())).await?))
+}
+
+pub async fn update_settings(State(service): State<Service>, Json(settings): Json<Settings>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(blocking(service, move |s| s.update_settings(settings)).await?))
+}
+
+pub async fn models(State(service): State<Service>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(blocking(service, |s| s.model_status()).await?))
+}
+
+pub async fn install_model(State(service): State<Service>, Json(request): Json<ModelInstallRequest>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(blocking(service, move |s| s.install_model(&request)).await?))
+}
+
+#[derive(Deserialize, Default)]
+pub struct VerifyRequest {
+    name: Option<String>,
+}
+
+pub async fn verify_model(State(service): State<Service>, Json(request): Json<VerifyRequest>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(blocking(service, move |s| s.verify_model(request.name.as_deref())).await?))
+}
+
+/// Server-sent events: one `progress` event per [`crate::api::ProgressUpdate`].
+/// Updates a slow client missed are skipped, not queued.
+pub async fn events(State(service): State<Service>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let stream = BroadcastStream::new(service.subscribe()).filter_map(|update| {
+        let update = update.ok()?;
+        Event::default().event("progress").json_data(&update).ok().map(Ok)
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
