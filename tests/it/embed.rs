@@ -35,7 +35,7 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
 fn write_npy(path: &Path, shape: &[usize], values: &[f32]) {
     let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
     let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}", dims.join(", "));
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
