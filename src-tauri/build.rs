@@ -7,7 +7,7 @@ include!("src/command_names.rs");
 
 fn main() {
     // `tauri::generate_context!` embeds `frontendDist` at compile time and fails with a
-    // bare "path doesn't exist" when the UI has not been built; say what to run instead.
+    // bare "path doesn't exist" when the UI has not been built, so name the fix here.
     println!("cargo:rerun-if-changed=../ui/dist");
     if !Path::new("../ui/dist/index.html").is_file() {
         panic!(

@@ -1,7 +1,7 @@
 //! The Xunying desktop app: a Tauri window over the shared UI, whose commands call the
 //! library's API service (`xunying::api::Service`) exactly as the HTTP server does.
 //! It owns the window, the IPC commands, the progress channel, the `photo:` image
-//! protocol and the native folder picker; it holds no search or indexing logic.
+//! protocol and the native folder picker. Search and indexing logic stays in the library.
 
 #![warn(missing_docs)]
 

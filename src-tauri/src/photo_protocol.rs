@@ -28,8 +28,8 @@ pub fn parse_path(path: &str) -> Option<(ImageVariant, PhotoId)> {
     Some((variant, id))
 }
 
-/// Answers one request of the scheme with the image, or with a status and the
-/// bilingual error message as text.
+/// Builds the response to one request of the scheme: the image, or an error status
+/// with the bilingual error message as text.
 pub fn respond(state: &AppState, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
     let path = request.uri().path();
     let Some((variant, id)) = parse_path(path) else {

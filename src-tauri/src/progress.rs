@@ -36,7 +36,7 @@ impl ProgressForwarder {
         forwarder
     }
 
-    /// A forwarder with no source, for an app whose library failed to open.
+    /// Creates a forwarder with no source, for an app whose library failed to open.
     pub fn idle() -> ProgressForwarder {
         ProgressForwarder::default()
     }

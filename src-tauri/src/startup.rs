@@ -52,18 +52,18 @@ impl AppState {
         }
     }
 
-    /// A state whose every call returns `error`.
+    /// Creates a state whose every call returns `error`.
     pub fn failed(error: ApiErrorBody) -> AppState {
         let inner = Inner { service: Err(error), progress: ProgressForwarder::idle(), _background: None };
         AppState { inner: Arc::new(inner) }
     }
 
-    /// The library service, or the error that kept it from opening.
+    /// Returns the library service, or the error that kept it from opening.
     pub fn service(&self) -> Result<&Service, ApiErrorBody> {
         self.inner.service.as_ref().map_err(Clone::clone)
     }
 
-    /// Where progress updates go.
+    /// Returns the forwarder that sends progress updates to the webviews.
     pub fn progress(&self) -> &ProgressForwarder {
         &self.inner.progress
     }

@@ -1,6 +1,6 @@
 // The Tauri transport: each Backend method is one Tauri command over `crate::api::Service`,
 // and progress arrives on a Tauri `Channel`. The bridge (`tauri-bridge.ts`) supplies the
-// `invoke`, `Channel` and image URL functions of `@tauri-apps/api`; src-tauri registers
+// `invoke`, `Channel` and image URL functions of `@tauri-apps/api`. src-tauri registers
 // the commands named in `TAURI_COMMANDS`, whose arguments are the objects passed below.
 
 import type { Backend } from './index';
@@ -23,7 +23,7 @@ import type {
   SettingsView,
 } from '../bindings/api';
 
-/** What the desktop shell provides. */
+/** The `@tauri-apps/api` functions that the transport calls. */
 export interface TauriBridge {
   /**
    * `invoke` of `@tauri-apps/api/core`; a command's `Err` rejects with an `ApiErrorBody`.
