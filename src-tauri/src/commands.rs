@@ -4,6 +4,10 @@
 //! beyond that, except the two that only a desktop has: the native folder picker and
 //! "show in folder".
 
+// The closures passed to `call` return the library's `ApiError` (at least 128 bytes)
+// once per command, so boxing it would cost an allocation and save nothing.
+#![allow(clippy::result_large_err)]
+
 use std::path::PathBuf;
 
 use tauri::ipc::{Channel, InvokeBody, Request};

@@ -178,7 +178,7 @@ fn indexed_library(root: &Path) -> (PathBuf, PathBuf) {
     options.model_dir = Some(repo_root().join("models/toy/bundle"));
     options.settle = Duration::ZERO;
     let mut library = Library::open(options).expect("the toy library opens");
-    let summary = library.index(&[folder.clone()], &NullSink, &AtomicBool::new(false)).expect("indexing succeeds");
+    let summary = library.index(std::slice::from_ref(&folder), &NullSink, &AtomicBool::new(false)).expect("indexing succeeds");
     assert_eq!(summary.failed(), 0, "no photo fails to index: {summary:?}");
     (data_dir, folder.canonicalize().unwrap())
 }
