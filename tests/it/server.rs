@@ -25,8 +25,15 @@ struct Fixture {
     ui_dir: PathBuf,
 }
 
-/// Returns the one server shared by this file's tests, because indexing costs seconds.
+/// Returns the server shared by this file's read-only tests, because indexing costs seconds.
 fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(start_fixture)
+}
+
+/// Returns a server for the test that swaps a photo for a link, so the watcher's
+/// reaction cannot change what the other tests see.
+fn swap_fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(start_fixture)
 }
@@ -40,6 +47,7 @@ fn start_fixture() -> Fixture {
         let spec = SceneSpec { required: vec![(colour, shape)], num_objects: Some(1), size: Some((256, 192)), ..SceneSpec::default() };
         draw_scene(&mut rng, &spec).image.save(photos.join(name)).unwrap();
     }
+    std::fs::copy(photos.join("green.png"), dir.path().join("example-green.png")).unwrap();
     let outside = dir.path().join("secret.txt");
     std::fs::write(&outside, "not for the browser").unwrap();
     let ui_dir = dir.path().join("dist");
@@ -89,7 +97,10 @@ impl Reply {
 
 /// Sends one raw HTTP/1.1 request, so paths reach the server exactly as written.
 fn send(method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-    let fixture = fixture();
+    send_to(fixture(), method, target, headers, body)
+}
+
+fn send_to(fixture: &Fixture, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
     let mut stream = TcpStream::connect(fixture.address).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut request = format!("{method} {target} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
@@ -130,13 +141,22 @@ fn host() -> String {
 
 /// Sends a request with the expected Host and the token in a header.
 fn api(method: &str, target: &str, body: Option<serde_json::Value>) -> Reply {
-    let bearer = format!("Bearer {}", fixture().token);
+    api_to(fixture(), method, target, body)
+}
+
+fn api_to(fixture: &Fixture, method: &str, target: &str, body: Option<serde_json::Value>) -> Reply {
+    let bearer = format!("Bearer {}", fixture.token);
+    let host = format!("127.0.0.1:{}", fixture.address.port());
     let body = body.map(|b| b.to_string()).unwrap_or_default();
-    send(method, target, &[("Host", &host()), ("Authorization", &bearer), ("Content-Type", "application/json")], body.as_bytes())
+    send_to(fixture, method, target, &[("Host", &host), ("Authorization", &bearer), ("Content-Type", "application/json")], body.as_bytes())
 }
 
 fn search(text: &str) -> Vec<SearchHit> {
-    let reply = api("POST", "/api/search", Some(serde_json::json!({ "text": text, "limit": 10 })));
+    search_on(fixture(), text)
+}
+
+fn search_on(fixture: &Fixture, text: &str) -> Vec<SearchHit> {
+    let reply = api_to(fixture, "POST", "/api/search", Some(serde_json::json!({ "text": text, "limit": 10 })));
     assert_eq!(reply.status, 200, "{}", reply.text());
     reply.json::<SearchResults>().hits
 }
@@ -267,7 +287,7 @@ fn api_filters_and_more_like_this() {
 
 #[test]
 fn api_search_by_uploaded_image() {
-    let green = std::fs::read(fixture().photos.join("green.png")).unwrap();
+    let green = std::fs::read(fixture().photos.parent().unwrap().join("example-green.png")).unwrap();
     let bearer = format!("Bearer {}", fixture().token);
     let reply = send("POST", "/api/search/image", &[("Host", &host()), ("Authorization", &bearer)], &green);
     assert_eq!(reply.status, 200, "{}", reply.text());
@@ -298,15 +318,14 @@ fn api_photo_detail_and_images() {
 #[cfg(unix)]
 #[test]
 fn original_replaced_by_symlink_is_refused() {
-    let dir = fixture().photos.join("late");
-    std::fs::create_dir_all(&dir).unwrap();
+    let fixture = swap_fixture();
     // A catalogued photo whose file is swapped for a link to a file outside the library.
-    let hit = search("green").remove(0);
+    let hit = search_on(fixture, "green").remove(0);
     let linked = PathBuf::from(&hit.path);
-    let backup = dir.join("green-backup.png");
+    let backup = fixture.photos.parent().unwrap().join("green-backup.png");
     std::fs::rename(&linked, &backup).unwrap();
-    std::os::unix::fs::symlink(&fixture().outside, &linked).unwrap();
-    let reply = api("GET", &format!("/api/photos/{}/original", hit.photo_id), None);
+    std::os::unix::fs::symlink(&fixture.outside, &linked).unwrap();
+    let reply = api_to(fixture, "GET", &format!("/api/photos/{}/original", hit.photo_id), None);
     std::fs::remove_file(&linked).unwrap();
     std::fs::rename(&backup, &linked).unwrap();
     assert_eq!(reply.status, 404, "{}", reply.text());

@@ -31,7 +31,7 @@ export class BackendError extends Error {
   }
 }
 
-/** Everything the UI asks of the backend. */
+/** Every call the UI makes to the backend. */
 export interface Backend {
   search(query: SearchQuery): Promise<SearchResults>;
   searchByImage(image: Blob, query: SearchQuery): Promise<SearchResults>;
@@ -57,7 +57,7 @@ export interface Backend {
   subscribe(listener: (update: ProgressUpdate) => void): () => void;
 }
 
-/** A full query with defaults for every field the caller leaves out. */
+/** Builds a full query with defaults for every field the caller leaves out. */
 export function makeQuery(partial: Partial<SearchQuery>): SearchQuery {
   return {
     text: null,

@@ -106,11 +106,13 @@ export class ThumbnailGrid {
       Object.assign(outline.style, { left: `${box.left}%`, top: `${box.top}%`, width: `${box.width}%`, height: `${box.height}%` });
       frame.appendChild(outline);
     }
+    let tileClass = hit.weak ? 'tile weak' : 'tile';
+    if (index === this.selected) tileClass = 'tile selected';
     const score = h('span', { class: hit.weak ? 'score weak' : 'score', title: hit.weak ? t('search.weak') : t('search.score') }, formatScore(hit.score));
     const tile = h(
       'div',
       {
-        class: index === this.selected ? 'tile selected' : hit.weak ? 'tile weak' : 'tile',
+        class: tileClass,
         role: 'gridcell',
         'aria-selected': index === this.selected ? 'true' : 'false',
         'data-index': index,

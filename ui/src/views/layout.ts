@@ -14,14 +14,14 @@ export function gridLayout(viewportWidth: number, tileSize: number, gap: number,
   return { columns, rowHeight, totalHeight: rows * rowHeight };
 }
 
-/** The tile indexes to render: every row that intersects the viewport, plus `overscanRows` on each side. */
+/** Returns the tile indexes to render: every row that intersects the viewport, plus `overscanRows` on each side. */
 export function visibleRange(layout: GridLayout, scrollTop: number, viewportHeight: number, count: number, overscanRows = 2): { start: number; end: number } {
   const firstRow = Math.max(0, Math.floor(scrollTop / layout.rowHeight) - overscanRows);
   const lastRow = Math.ceil((scrollTop + viewportHeight) / layout.rowHeight) + overscanRows;
   return { start: Math.min(count, firstRow * layout.columns), end: Math.min(count, lastRow * layout.columns) };
 }
 
-/** The index a key press moves the selection to, or `null` for other keys. */
+/** Returns the index a key press moves the selection to, or `null` for other keys. */
 export function moveSelection(key: string, index: number, columns: number, count: number): number | null {
   if (count === 0) return null;
   const moves: Record<string, number> = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -columns, ArrowDown: columns };
@@ -30,7 +30,7 @@ export function moveSelection(key: string, index: number, columns: number, count
   return Math.min(count - 1, Math.max(0, next));
 }
 
-/** A region box as percentages of the photo, for an absolutely positioned outline. */
+/** Converts a region box to percentages of the photo, for an absolutely positioned outline. */
 export function boxPercent(box: { x0: number; y0: number; x1: number; y1: number }, width: number, height: number) {
   const clamp = (value: number) => Math.min(100, Math.max(0, value));
   return {

@@ -46,12 +46,31 @@ export class LibraryView {
     this.render();
   }
 
+  /** Updates the progress panel in place, so a folder path being typed is kept. */
   updateProgress(progress: IndexingProgress): void {
     if (!this.status) return;
+    const pausedChanged = this.status.indexing.paused !== progress.paused;
     this.status = { ...this.status, indexing: progress };
     const line = this.element.querySelector('[data-testid="progress-line"]');
-    if (line) {
+    const bar = this.element.querySelector('progress');
+    if (pausedChanged || !line || !bar) {
       this.render();
+      return;
+    }
+    line.textContent = progressLine(progress);
+    this.setBar(bar, progress);
+    const current = this.element.querySelector('.current-file');
+    if (current) current.textContent = progress.current_file ? t('library.current', { file: progress.current_file }) : '';
+  }
+
+  private setBar(bar: HTMLProgressElement, progress: IndexingProgress): void {
+    bar.max = progress.total ?? 1;
+    if (progress.total) {
+      bar.value = progress.done;
+    } else if (progress.running) {
+      bar.removeAttribute('value');
+    } else {
+      bar.value = 1;
     }
   }
 
@@ -61,7 +80,8 @@ export class LibraryView {
     this.element.append(h('h1', {}, t('library.title')));
     if (!status) return;
     const progress = status.indexing;
-    const bar = h('progress', { max: progress.total ?? 1, value: progress.total ? progress.done : progress.running ? null : 1 });
+    const bar = h('progress');
+    this.setBar(bar, progress);
     const pause = progress.paused
       ? h('button', { type: 'button', onclick: () => this.call(this.backend.resumeIndexing()) }, t('library.resume'))
       : h('button', { type: 'button', onclick: () => this.call(this.backend.pauseIndexing()) }, t('library.pause'));
@@ -75,7 +95,7 @@ export class LibraryView {
       h('div', { class: 'progress-panel' },
         h('p', { 'data-testid': 'progress-line' }, progressLine(progress)),
         bar,
-        progress.current_file ? h('p', { class: 'current-file' }, t('library.current', { file: progress.current_file })) : null,
+        h('p', { class: 'current-file' }, progress.current_file ? t('library.current', { file: progress.current_file }) : ''),
         progress.last_error ? h('p', { class: 'error' }, t('library.error', { message: progress.last_error })) : null,
         pause,
       ),

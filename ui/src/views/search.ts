@@ -10,10 +10,10 @@ import { Lightbox } from './lightbox';
 
 const FILE_TYPES = ['jpg', 'png', 'webp', 'gif', 'heic', 'avif', 'tiff', 'bmp'];
 const TYPING_DELAY_MS = 250;
-/** Results the UI asks for; the grid is virtualised, so this is not a rendering limit. */
+/** Results requested per query. The grid is virtualised, so this is not a rendering limit. */
 const RESULT_LIMIT = 1000;
 
-/** What "more like this" or a dropped photo searches by. */
+/** The example photo of a "more like this" or dropped-photo search. */
 type Example = { kind: 'photo'; hit: SearchHit } | { kind: 'file'; file: Blob; name: string; url: string };
 
 export class SearchView {
@@ -197,7 +197,7 @@ export class SearchView {
     );
   }
 
-  /** Runs the current query; answers of superseded queries are dropped. */
+  /** Runs the current query. Responses to superseded queries are dropped. */
   async run(): Promise<void> {
     const text = this.input.value.trim();
     const generation = ++this.generation;
@@ -231,7 +231,9 @@ export class SearchView {
 
   private queryLabel(text: string): string {
     const example = this.example;
-    const byExample = example === null ? '' : example.kind === 'file' ? `image:${example.name}` : `photo:${example.hit.photo_id}`;
+    let byExample = '';
+    if (example?.kind === 'file') byExample = `image:${example.name}`;
+    if (example?.kind === 'photo') byExample = `photo:${example.hit.photo_id}`;
     return [byExample, text].filter(Boolean).join(' ');
   }
 

@@ -1,4 +1,4 @@
-// The first-run screen: asks for photo folders, shows the model status, and starts
+// The first-run screen: requests photo folders, shows the model status, and starts
 // indexing by adding folders (the backend indexes them in the background).
 
 import type { LibraryStatus, ModelStatus } from '../bindings/api';
