@@ -1,11 +1,11 @@
 //! Starts the built desktop app under Xvfb and drives it through WebKitWebDriver. The
 //! window comes up, the UI renders, and a search finds a photo of a library indexed
 //! with the toy model. The photo's folder name has spaces, `#`, `%` and Chinese
-//! characters, and its path must show unchanged. The CSP and the capability must
-//! reject eval and plugin commands.
+//! characters, and its path must show unchanged. The native folder picker opens and
+//! cancels. The CSP and the capability must reject eval and plugin commands.
 //!
-//! Needs Debian's `xvfb`, `webkit2gtk-driver` and `imagemagick` (`.ci/run` installs
-//! them). Screenshots go to the test's temporary target folder.
+//! Needs Debian's `xvfb`, `webkit2gtk-driver`, `xdotool` and `imagemagick` (`.ci/run`
+//! installs them). Screenshots go to the test's temporary target folder.
 
 #![cfg(target_os = "linux")]
 
@@ -194,6 +194,20 @@ fn screenshot(display: &str, name: &str) -> RgbImage {
     image::open(&path).expect("the screenshot decodes").to_rgb8()
 }
 
+/// Waits for a top-level window whose title contains `title` and returns its X id.
+fn wait_for_window(display: &str, title: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = Command::new("xdotool").args(["search", "--name", title]).env("DISPLAY", display).output().expect("xdotool runs");
+        let ids = String::from_utf8_lossy(&found.stdout);
+        if let Some(id) = ids.split_whitespace().next() {
+            return id.to_string();
+        }
+        assert!(Instant::now() < deadline, "no window titled {title:?} appeared on {display}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// Checks that the window below its header bar is not one flat colour, which is how
 /// a webview that stopped painting looks.
 fn assert_screen_shows_content(display: &str, name: &str) {
@@ -215,6 +229,7 @@ fn app_window_renders_ui_and_serves_library() {
     require_tool("Xvfb", "xvfb");
     require_tool("WebKitWebDriver", "webkit2gtk-driver");
     require_tool("import", "imagemagick");
+    require_tool("xdotool", "xdotool");
     let work = tempfile::tempdir().unwrap();
     let (data_dir, folder) = indexed_library(work.path());
 
@@ -255,6 +270,21 @@ fn app_window_renders_ui_and_serves_library() {
     assert_eq!(tile["path"], json!(red), "first tile: {tile}");
     assert!(tile["src"].as_str().unwrap_or("").starts_with("photo://localhost/thumb/"), "first tile: {tile}");
     assert_screen_shows_content(&display, "desktop-search.png");
+
+    // The native folder picker opens, and closing it with Escape picks nothing.
+    app.run_async("window.picking = window.__TAURI_INTERNALS__.invoke('pick_folder'); arguments[arguments.length - 1](null);", json!([]));
+    let dialog = wait_for_window(&display, "Choose a photo folder");
+    let closed = Command::new("xdotool")
+        .args(["windowfocus", "--sync", &dialog, "key", "--clearmodifiers", "Escape"])
+        .env("DISPLAY", &display)
+        .status()
+        .expect("xdotool runs");
+    assert!(closed.success(), "xdotool failed to press Escape in the folder picker");
+    let picked = app.run_async(
+        "const done = arguments[arguments.length - 1]; window.picking.then(ok => done({ ok }), error => done({ error }));",
+        json!([]),
+    );
+    assert_eq!(picked, json!({ "ok": null }), "cancelled folder picker");
 
     // The library screen lists the folder under its own name.
     app.run_async("const done = arguments[arguments.length - 1]; location.hash = '#/library'; done(null);", json!([]));
