@@ -57,7 +57,7 @@ fn start_fixture() -> Fixture {
     std::os::unix::fs::symlink(&outside, ui_dir.join("escape.txt")).unwrap();
 
     let data = dir.path().join("data");
-    open(&data).index(&[photos.clone()], &NullSink, &AtomicBool::new(false)).unwrap();
+    open(&data).index(std::slice::from_ref(&photos), &NullSink, &AtomicBool::new(false)).unwrap();
     let service = Service::open(options(&data)).unwrap();
 
     let (sender, receiver) = std::sync::mpsc::channel();
