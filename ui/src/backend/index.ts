@@ -49,6 +49,10 @@ export interface Backend {
   models(): Promise<ModelStatus>;
   installModel(request: ModelInstallRequest): Promise<ModelBundleInfo>;
   verifyModel(name: string | null): Promise<ModelVerifyReport>;
+  /** Opens the native folder picker (desktop app only); `null` when the user cancels. */
+  pickFolder?(): Promise<string | null>;
+  /** Shows the photo's file in the system file manager (desktop app only). */
+  revealPhoto?(id: PhotoId): Promise<void>;
   /** Calls `listener` for every progress update until the returned function is called. */
   subscribe(listener: (update: ProgressUpdate) => void): () => void;
 }

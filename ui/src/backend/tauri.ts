@@ -1,7 +1,7 @@
 // The Tauri transport: each Backend method is one Tauri command over `crate::api::Service`,
-// and progress arrives on a Tauri `Channel`. The desktop shell supplies the bridge (the
-// `invoke`, `Channel` and image URL functions of `@tauri-apps/api`) and registers the
-// commands named in `TAURI_COMMANDS`, whose arguments are the objects passed below.
+// and progress arrives on a Tauri `Channel`. The bridge (`tauri-bridge.ts`) supplies the
+// `invoke`, `Channel` and image URL functions of `@tauri-apps/api`. src-tauri registers
+// the commands named in `TAURI_COMMANDS`, whose arguments are the objects passed below.
 
 import type { Backend } from './index';
 import { BackendError } from './index';
@@ -23,17 +23,21 @@ import type {
   SettingsView,
 } from '../bindings/api';
 
-/** Functions the desktop shell provides. */
+/** The `@tauri-apps/api` functions that the transport calls. */
 export interface TauriBridge {
-  /** `invoke` of `@tauri-apps/api/core`; a command's `Err` rejects with an `ApiErrorBody`. */
-  invoke<T>(command: string, args?: Record<string, unknown>): Promise<T>;
+  /**
+   * `invoke` of `@tauri-apps/api/core`; a command's `Err` rejects with an `ApiErrorBody`.
+   * Bytes as `args` travel as the raw request body, with `options.headers` beside them.
+   */
+  invoke<T>(command: string, args?: Record<string, unknown> | Uint8Array, options?: { headers: Record<string, string> }): Promise<T>;
   /** Creates a `Channel` whose messages go to `onMessage`; it is passed to `subscribe`. */
   createChannel<T>(onMessage: (message: T) => void): unknown;
   /** A URL for a photo rendering, such as one from a custom URI scheme handler. */
   imageUrl(id: PhotoId, variant: ImageVariant): string;
-  /** Reads a dropped or chosen file's bytes, which `search_by_image` receives. */
-  readBlob?(image: Blob): Promise<Uint8Array>;
 }
+
+/** Header of `search_by_image` with the `SearchQuery` as percent-encoded JSON. */
+export const QUERY_HEADER = 'x-xunying-query';
 
 /** The commands the desktop shell must register, by Backend method. */
 export const TAURI_COMMANDS = {
@@ -52,14 +56,20 @@ export const TAURI_COMMANDS = {
   installModel: 'install_model',
   verifyModel: 'verify_model',
   subscribe: 'subscribe',
+  pickFolder: 'pick_folder',
+  revealPhoto: 'reveal_photo',
 } as const;
 
 export class TauriBackend implements Backend {
   constructor(private readonly bridge: TauriBridge) {}
 
-  private async call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  private async call<T>(
+    command: string,
+    args?: Record<string, unknown> | Uint8Array,
+    options?: { headers: Record<string, string> },
+  ): Promise<T> {
     try {
-      return await this.bridge.invoke<T>(command, args);
+      return await this.bridge.invoke<T>(command, args, options);
     } catch (error) {
       if (error && typeof error === 'object' && 'kind' in error && 'message' in error) {
         throw new BackendError(error as ApiErrorBody);
@@ -73,8 +83,11 @@ export class TauriBackend implements Backend {
   }
 
   async searchByImage(image: Blob, query: SearchQuery) {
-    const bytes = this.bridge.readBlob ? await this.bridge.readBlob(image) : new Uint8Array(await image.arrayBuffer());
-    return this.call<SearchResults>(TAURI_COMMANDS.searchByImage, { image: Array.from(bytes), query });
+    // The photo goes as the raw body: a JSON array of its bytes would be several times
+    // its size. Header values must be ASCII, hence the percent-encoding.
+    const bytes = new Uint8Array(await image.arrayBuffer());
+    const headers = { [QUERY_HEADER]: encodeURIComponent(JSON.stringify(query)) };
+    return this.call<SearchResults>(TAURI_COMMANDS.searchByImage, bytes, { headers });
   }
 
   photo(id: PhotoId) {
@@ -129,14 +142,24 @@ export class TauriBackend implements Backend {
     return this.call<ModelVerifyReport>(TAURI_COMMANDS.verifyModel, { name });
   }
 
+  /** Opens the native folder picker; `null` when the user cancels. */
+  pickFolder() {
+    return this.call<string | null>(TAURI_COMMANDS.pickFolder);
+  }
+
+  /** Shows the photo's file in the system file manager. */
+  revealPhoto(id: PhotoId) {
+    return this.call<void>(TAURI_COMMANDS.revealPhoto, { id });
+  }
+
   subscribe(listener: (update: ProgressUpdate) => void): () => void {
     let active = true;
     const channel = this.bridge.createChannel<ProgressUpdate>((update) => {
       if (active) listener(update);
     });
     this.call<void>(TAURI_COMMANDS.subscribe, { channel }).catch((error) => console.warn('progress channel failed', error));
-    // NOTE: the shell's `subscribe` command should drop its sender when the channel's
-    // webview side goes away; this only stops delivering to `listener`.
+    // src-tauri keeps one channel per webview and replaces it when the page subscribes
+    // again, so this only stops delivering to `listener`.
     return () => {
       active = false;
     };

@@ -33,6 +33,14 @@ export class FolderField {
       }
     }, 150));
     this.element = h('form', { class: 'folder-field' }, this.input, list, h('button', { type: 'submit', class: 'primary' }, buttonLabel));
+    const pickFolder = backend.pickFolder?.bind(backend);
+    if (pickFolder) {
+      const browse = async () => {
+        const picked = await pickFolder();
+        if (picked) onSubmit(picked);
+      };
+      this.element.append(h('button', { type: 'button', class: 'secondary', 'data-testid': 'pick-folder', onclick: () => browse().catch((error) => console.warn('folder picker failed', error)) }, t('welcome.browse')));
+    }
     this.element.addEventListener('submit', (event) => {
       event.preventDefault();
       const path = this.input.value.trim();

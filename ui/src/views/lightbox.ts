@@ -78,6 +78,10 @@ export class Lightbox {
       info,
       h('button', { type: 'button', class: 'primary', onclick: () => { this.close(); this.onMoreLikeThis(hit); } }, t('lightbox.more_like_this')),
     );
+    const revealPhoto = this.backend.revealPhoto?.bind(this.backend);
+    if (revealPhoto) {
+      panel.append(h('button', { type: 'button', class: 'secondary', onclick: () => revealPhoto(hit.photo_id).catch(this.onError) }, t('lightbox.show_in_folder')));
+    }
     const nav = (label: string, text: string, target: number) =>
       h('button', { type: 'button', class: 'lightbox-nav', 'aria-label': label, disabled: target < 0 || target >= this.hits.length, onclick: () => this.show(target) }, text);
     this.element.append(
