@@ -162,6 +162,11 @@ enum Command {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+    /// Measure ingest, decoding and search speed on this machine.
+    Bench {
+        #[command(subcommand)]
+        command: cli::bench::BenchCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -305,6 +310,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let model = Model::load(&model_dir, options)?;
             let report = embed(&model, &images, &boxes, &texts, &walk, dense, budget)?;
             println!("{}", serde_json::to_string(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { command } => {
+            cli::bench::run(command, model_dir.as_deref(), &options)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Models { command } => {

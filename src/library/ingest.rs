@@ -18,6 +18,7 @@ use crate::regions::RegionExtractor;
 use super::paths::DataPaths;
 use super::plan::EmbedJob;
 use super::progress::PhaseTracker;
+use super::timing::{Stage, StageClock};
 
 /// A job decoded and preprocessed, ready for the model.
 pub(crate) struct PreparedJob {
@@ -40,20 +41,30 @@ pub(crate) struct DecodeSettings<'a> {
     pub paths: &'a DataPaths,
     pub keep_pixels: bool,
     pub threads: usize,
+    pub clock: &'a StageClock,
 }
 
 /// Decodes, writes thumbnails and preprocesses one job.
 pub(crate) fn decode_job(job: EmbedJob, model: &Model, settings: &DecodeSettings<'_>) -> Decoded {
-    let decoded = match imaging::decode_file(&job.decode_path, &settings.limits) {
+    let clock = settings.clock;
+    let bytes = match clock.time(Stage::Read, || std::fs::read(&job.decode_path)) {
+        Ok(bytes) => bytes,
+        Err(source) => {
+            let error = imaging::ImagingError::Io { path: job.decode_path.clone(), source };
+            return Decoded::Failed { job, reason: error.to_string(), permanent: false };
+        }
+    };
+    let decoded = match clock.time(Stage::Decode, || imaging::decode_file_bytes(&bytes, &job.decode_path, &settings.limits)) {
         Ok(decoded) => decoded,
         Err(error) => {
             let permanent = error.is_permanent();
             return Decoded::Failed { job, reason: error.to_string(), permanent };
         }
     };
-    write_thumbnails(settings.paths, &job.hash, &decoded.rgb);
+    drop(bytes);
+    clock.time(Stage::Thumbnails, || write_thumbnails(settings.paths, &job.hash, &decoded.rgb));
     let metadata = metadata_of(&decoded);
-    match model.prepare(&decoded.rgb) {
+    match clock.time(Stage::Preprocess, || model.prepare(&decoded.rgb)) {
         Ok(prepared) => {
             let rgb = settings.keep_pixels.then_some(decoded.rgb);
             Decoded::Ready(Box::new(PreparedJob { job, metadata, prepared, rgb }))
@@ -155,6 +166,7 @@ pub(crate) fn embed_batch(
     model: &Model,
     regions: Option<&RegionExtractor>,
     tracker: &mut PhaseTracker<'_>,
+    clock: &StageClock,
 ) -> Vec<CatalogOp> {
     let mut ops = Vec::new();
     let mut ready = Vec::new();
@@ -170,7 +182,12 @@ pub(crate) fn embed_batch(
     }
 
     let prepared: Vec<PreparedImage> = ready.iter().map(|r| r.prepared.clone()).collect();
-    let embedded = if prepared.is_empty() { Ok(Vec::new()) } else { model.embed_images(&prepared, regions.is_some()) };
+    clock.count_photos(prepared.len() as u64);
+    let embedded = if prepared.is_empty() {
+        Ok(Vec::new())
+    } else {
+        clock.time(Stage::Encoder, || model.embed_images(&prepared, regions.is_some()))
+    };
     let embedded = match embedded {
         Ok(embedded) => embedded,
         Err(error) => {
@@ -188,7 +205,7 @@ pub(crate) fn embed_batch(
     let mut last_path = None;
     for (job, image) in ready.into_iter().zip(embedded) {
         let found_regions = match (regions, &image.dense, job.rgb.as_ref()) {
-            (Some(extractor), Some(map), Some(rgb)) => extractor.extract(rgb, map).unwrap_or_else(|error| {
+            (Some(extractor), Some(map), Some(rgb)) => clock.time(Stage::Regions, || extractor.extract(rgb, map)).unwrap_or_else(|error| {
                 tracing::warn!(path = %job.job.decode_path.display(), %error, "region extraction failed; keeping the photo without regions");
                 Vec::new()
             }),
