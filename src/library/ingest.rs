@@ -73,9 +73,12 @@ pub(crate) fn decode_job(job: EmbedJob, model: &Model, settings: &DecodeSettings
     }
 }
 
-/// Writes the small and large thumbnails of a content unless they exist.
+/// Writes the large and small thumbnails of a content unless they exist. The small one
+/// is scaled down from the large one when that was just made, because resizing a
+/// camera-sized photo a second time costs more than decoding it.
 pub(crate) fn write_thumbnails(paths: &DataPaths, hash: &str, rgb: &RgbImage) {
-    for edge in [THUMB_SMALL_EDGE_PX, THUMB_LARGE_EDGE_PX] {
+    let mut larger: Option<RgbImage> = None;
+    for edge in [THUMB_LARGE_EDGE_PX, THUMB_SMALL_EDGE_PX] {
         let path = paths.thumbnail(hash, edge);
         if path.exists() {
             continue;
@@ -83,10 +86,11 @@ pub(crate) fn write_thumbnails(paths: &DataPaths, hash: &str, rgb: &RgbImage) {
         if let Some(parent) = path.parent() {
             let _ = std::fs::create_dir_all(parent);
         }
-        let thumb = imaging::thumbnail(rgb, edge);
+        let thumb = imaging::thumbnail(larger.as_ref().unwrap_or(rgb), edge);
         if let Err(error) = imaging::write_jpeg_atomic(&thumb, &path, 85) {
             tracing::warn!(path = %path.display(), %error, "cannot write thumbnail");
         }
+        larger = Some(thumb);
     }
 }
 
@@ -265,5 +269,24 @@ fn catalog_source(source: crate::regions::RegionSource) -> crate::catalog::Regio
         Proposed::Grid => Stored::Grid,
         Proposed::Detector => Stored::Detector,
         Proposed::Whole => Stored::Whole,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thumbnails_have_both_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = DataPaths::new(dir.path());
+        let photo = RgbImage::from_fn(3000, 2000, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+        write_thumbnails(&paths, "abcdef0123456789", &photo);
+
+        for (edge, expected) in [(THUMB_LARGE_EDGE_PX, (1280, 853)), (THUMB_SMALL_EDGE_PX, (320, 213))] {
+            let path = paths.thumbnail("abcdef0123456789", edge);
+            let size = image::image_dimensions(&path).unwrap();
+            assert_eq!(size, expected, "{}", path.display());
+        }
     }
 }
