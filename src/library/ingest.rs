@@ -75,7 +75,7 @@ pub(crate) fn decode_job(job: EmbedJob, model: &Model, settings: &DecodeSettings
 
 /// Writes the large and small thumbnails of a content unless they exist. The small one
 /// is scaled down from the large one when that was just made, because resizing a
-/// camera-sized photo a second time costs more than decoding it.
+/// 1280-pixel image costs far less than resizing a camera-sized photo again.
 pub(crate) fn write_thumbnails(paths: &DataPaths, hash: &str, rgb: &RgbImage) {
     let mut larger: Option<RgbImage> = None;
     for edge in [THUMB_LARGE_EDGE_PX, THUMB_SMALL_EDGE_PX] {

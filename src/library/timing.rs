@@ -1,6 +1,6 @@
 //! Time spent in each ingest stage, summed over the run. Decode workers add to the same
 //! counters from several threads, so their stages sum thread time and may exceed the
-//! wall time of the run; the model, region, commit and index stages run on the
+//! wall time of the run. The model, region, commit and index stages run on the
 //! calling thread.
 
 use std::sync::atomic::{AtomicU64, Ordering};
