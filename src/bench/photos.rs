@@ -71,7 +71,7 @@ pub fn write_generated_photos(dir: &Path, sets: &[GeneratedSet]) -> Result<Vec<P
 
 /// Paints a diagonal colour gradient, a few discs and rectangles, and per-pixel noise.
 fn paint_photo(width: u32, height: u32, seed: u64) -> RgbImage {
-    let mut rng = SplitMix64::new(seed.wrapping_mul(0x5851_F42D_4C95_7F2D) ^ 0xC0FF_EE);
+    let mut rng = SplitMix64::new(seed.wrapping_mul(0x5851_F42D_4C95_7F2D) ^ 0x00C0_FFEE);
     let base: [f32; 3] = [rng.next_f32() * 200.0, rng.next_f32() * 200.0, rng.next_f32() * 200.0];
     let shapes: Vec<(f32, f32, f32, [u8; 3], bool)> = (0..6)
         .map(|_| {
