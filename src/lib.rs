@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod bench;
 pub mod catalog;
 pub mod config;
 pub mod doctor;

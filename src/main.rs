@@ -185,6 +185,11 @@ enum Command {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+    /// Measure ingest, decoding and search speed on this machine.
+    Bench {
+        #[command(subcommand)]
+        command: cli::bench::BenchCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -333,6 +338,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let request = cli::embed::EmbedRequest { images, pixel_values, boxes, texts, walk, dense, budget, pad_to };
             let report = cli::embed::embed(&model, &request)?;
             println!("{}", serde_json::to_string(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { command } => {
+            cli::bench::run(command, model_dir.as_deref(), &options)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Models { command } => {

@@ -1,6 +1,7 @@
 //! Handlers of the library commands (`index`, `watch`, `status`, `search`,
 //! `duplicates`): each parses its arguments into a library call and renders the result.
 
+pub mod bench;
 pub mod embed;
 pub mod progress;
 pub mod serve;

@@ -115,6 +115,12 @@ pub fn decode_file(path: &Path, limits: &DecodeLimits) -> Result<DecodedImage, I
     decode_source(&bytes, path, limits)
 }
 
+/// Decodes the bytes already read from the file at `path`, as [`decode_file`] does.
+/// Errors carry `path`. Callers that time reading apart from decoding use it.
+pub fn decode_file_bytes(bytes: &[u8], path: &Path, limits: &DecodeLimits) -> Result<DecodedImage, ImagingError> {
+    decode_source(bytes, path, limits)
+}
+
 /// Decodes a photo held in memory into an upright RGB8 image. Errors carry the path
 /// `<memory>`.
 pub fn decode_bytes(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, ImagingError> {

@@ -18,6 +18,7 @@ use crate::regions::RegionExtractor;
 use super::paths::DataPaths;
 use super::plan::EmbedJob;
 use super::progress::PhaseTracker;
+use super::timing::{Stage, StageClock};
 
 /// A job decoded and preprocessed, ready for the model.
 pub(crate) struct PreparedJob {
@@ -40,20 +41,30 @@ pub(crate) struct DecodeSettings<'a> {
     pub paths: &'a DataPaths,
     pub keep_pixels: bool,
     pub threads: usize,
+    pub clock: &'a StageClock,
 }
 
 /// Decodes, writes thumbnails and preprocesses one job.
 pub(crate) fn decode_job(job: EmbedJob, model: &Model, settings: &DecodeSettings<'_>) -> Decoded {
-    let decoded = match imaging::decode_file(&job.decode_path, &settings.limits) {
+    let clock = settings.clock;
+    let bytes = match clock.time(Stage::Read, || std::fs::read(&job.decode_path)) {
+        Ok(bytes) => bytes,
+        Err(source) => {
+            let error = imaging::ImagingError::Io { path: job.decode_path.clone(), source };
+            return Decoded::Failed { job, reason: error.to_string(), permanent: false };
+        }
+    };
+    let decoded = match clock.time(Stage::Decode, || imaging::decode_file_bytes(&bytes, &job.decode_path, &settings.limits)) {
         Ok(decoded) => decoded,
         Err(error) => {
             let permanent = error.is_permanent();
             return Decoded::Failed { job, reason: error.to_string(), permanent };
         }
     };
-    write_thumbnails(settings.paths, &job.hash, &decoded.rgb);
+    drop(bytes);
+    clock.time(Stage::Thumbnails, || write_thumbnails(settings.paths, &job.hash, &decoded.rgb));
     let metadata = metadata_of(&decoded);
-    match model.prepare(&decoded.rgb) {
+    match clock.time(Stage::Preprocess, || model.prepare(&decoded.rgb)) {
         Ok(prepared) => {
             let rgb = settings.keep_pixels.then_some(decoded.rgb);
             Decoded::Ready(Box::new(PreparedJob { job, metadata, prepared, rgb }))
@@ -62,9 +73,12 @@ pub(crate) fn decode_job(job: EmbedJob, model: &Model, settings: &DecodeSettings
     }
 }
 
-/// Writes the small and large thumbnails of a content unless they exist.
+/// Writes the large and small thumbnails of a content unless they exist. The small one
+/// is scaled down from the large one when that was just made, because resizing a
+/// 1280-pixel image costs far less than resizing a camera-sized photo again.
 pub(crate) fn write_thumbnails(paths: &DataPaths, hash: &str, rgb: &RgbImage) {
-    for edge in [THUMB_SMALL_EDGE_PX, THUMB_LARGE_EDGE_PX] {
+    let mut larger: Option<RgbImage> = None;
+    for edge in [THUMB_LARGE_EDGE_PX, THUMB_SMALL_EDGE_PX] {
         let path = paths.thumbnail(hash, edge);
         if path.exists() {
             continue;
@@ -72,10 +86,11 @@ pub(crate) fn write_thumbnails(paths: &DataPaths, hash: &str, rgb: &RgbImage) {
         if let Some(parent) = path.parent() {
             let _ = std::fs::create_dir_all(parent);
         }
-        let thumb = imaging::thumbnail(rgb, edge);
+        let thumb = imaging::thumbnail(larger.as_ref().unwrap_or(rgb), edge);
         if let Err(error) = imaging::write_jpeg_atomic(&thumb, &path, 85) {
             tracing::warn!(path = %path.display(), %error, "cannot write thumbnail");
         }
+        larger = Some(thumb);
     }
 }
 
@@ -155,6 +170,7 @@ pub(crate) fn embed_batch(
     model: &Model,
     regions: Option<&RegionExtractor>,
     tracker: &mut PhaseTracker<'_>,
+    clock: &StageClock,
 ) -> Vec<CatalogOp> {
     let mut ops = Vec::new();
     let mut ready = Vec::new();
@@ -170,7 +186,12 @@ pub(crate) fn embed_batch(
     }
 
     let prepared: Vec<PreparedImage> = ready.iter().map(|r| r.prepared.clone()).collect();
-    let embedded = if prepared.is_empty() { Ok(Vec::new()) } else { model.embed_images(&prepared, regions.is_some()) };
+    clock.count_photos(prepared.len() as u64);
+    let embedded = if prepared.is_empty() {
+        Ok(Vec::new())
+    } else {
+        clock.time(Stage::Encoder, || model.embed_images(&prepared, regions.is_some()))
+    };
     let embedded = match embedded {
         Ok(embedded) => embedded,
         Err(error) => {
@@ -188,7 +209,7 @@ pub(crate) fn embed_batch(
     let mut last_path = None;
     for (job, image) in ready.into_iter().zip(embedded) {
         let found_regions = match (regions, &image.dense, job.rgb.as_ref()) {
-            (Some(extractor), Some(map), Some(rgb)) => extractor.extract(rgb, map).unwrap_or_else(|error| {
+            (Some(extractor), Some(map), Some(rgb)) => clock.time(Stage::Regions, || extractor.extract(rgb, map)).unwrap_or_else(|error| {
                 tracing::warn!(path = %job.job.decode_path.display(), %error, "region extraction failed; keeping the photo without regions");
                 Vec::new()
             }),
@@ -248,5 +269,24 @@ fn catalog_source(source: crate::regions::RegionSource) -> crate::catalog::Regio
         Proposed::Grid => Stored::Grid,
         Proposed::Detector => Stored::Detector,
         Proposed::Whole => Stored::Whole,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thumbnails_have_both_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = DataPaths::new(dir.path());
+        let photo = RgbImage::from_fn(3000, 2000, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+        write_thumbnails(&paths, "abcdef0123456789", &photo);
+
+        for (edge, expected) in [(THUMB_LARGE_EDGE_PX, (1280, 853)), (THUMB_SMALL_EDGE_PX, (320, 213))] {
+            let path = paths.thumbnail("abcdef0123456789", edge);
+            let size = image::image_dimensions(&path).unwrap();
+            assert_eq!(size, expected, "{}", path.display());
+        }
     }
 }

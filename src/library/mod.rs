@@ -12,10 +12,12 @@ pub mod paths;
 pub mod plan;
 pub mod progress;
 pub mod scan;
+pub mod timing;
 pub mod watch;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -31,6 +33,7 @@ pub use derived::DerivedIndexes;
 pub use paths::DataPaths;
 use plan::{path_string, plan_scope, Plan, PlanCounts};
 use progress::{Phase, PhaseTracker, ProgressSink};
+use timing::{Stage, StageClock, StageTimes};
 
 /// Errors of library operations.
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +154,7 @@ pub struct Library {
     model: Option<Model>,
     regions: Option<RegionExtractor>,
     derived: Option<DerivedIndexes>,
+    clock: Arc<StageClock>,
 }
 
 impl Library {
@@ -177,7 +181,7 @@ impl Library {
             (Some(config), Some(_)) => Some(RegionExtractor::new(config.clone(), options.model_options.device)?),
             _ => None,
         };
-        Ok(Library { options, paths, catalog, model, regions, derived: None })
+        Ok(Library { options, paths, catalog, model, regions, derived: None, clock: Arc::default() })
     }
 
     /// The catalog.
@@ -193,6 +197,11 @@ impl Library {
     /// The model, when one is configured.
     pub fn model(&self) -> Option<&Model> {
         self.model.as_ref()
+    }
+
+    /// Returns the time spent per ingest stage since the library was opened.
+    pub fn stage_times(&self) -> StageTimes {
+        self.clock.snapshot()
     }
 
     /// The derived indexes, opened or rebuilt from the catalog on first use.
@@ -348,18 +357,20 @@ impl Library {
         // them), so decoded pixels travel with each job while regions are on.
         let keep_pixels = regions.is_some();
         let paths = self.paths.clone();
+        let clock = self.clock.clone();
         let settings = ingest::DecodeSettings {
             limits: self.options.decode_limits.clone(),
             paths: &paths,
             keep_pixels,
             threads: self.options.decode_threads,
+            clock: &clock,
         };
         let mut tracker = PhaseTracker::start(sink, Phase::Embed, total);
         let batch_size = self.options.batch_size.max(1);
         let result = ingest::run_pipeline(jobs, &model, &settings, batch_size, cancel, |batch| {
             let embedded_before = batch.iter().filter(|d| matches!(d, ingest::Decoded::Ready(_))).count() as u64;
             let failed_before: u64 = batch.iter().filter(|d| matches!(d, ingest::Decoded::Failed { .. })).count() as u64;
-            let ops = ingest::embed_batch(batch, &model, regions.as_ref(), &mut tracker);
+            let ops = ingest::embed_batch(batch, &model, regions.as_ref(), &mut tracker, &clock);
             summary.inferences += embedded_before;
             summary.failed_to_embed += failed_before;
             self.commit(ops)
@@ -373,9 +384,9 @@ impl Library {
     /// Commits operations in one transaction and updates the derived indexes from what
     /// was committed.
     fn commit(&mut self, ops: Vec<CatalogOp>) -> Result<(), LibraryError> {
-        let outcome = self.catalog.write_batch(&ops)?;
+        let outcome = self.clock.time(Stage::Commit, || self.catalog.write_batch(&ops))?;
         if let Some(derived) = self.derived.as_mut() {
-            derived.apply(&self.catalog, &outcome)?;
+            self.clock.time(Stage::IndexUpdate, || derived.apply(&self.catalog, &outcome))?;
         }
         Ok(())
     }

@@ -7,6 +7,7 @@
 //! one batch shares one token count. Every embedding returned is L2-normalised.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -137,15 +138,32 @@ pub fn match_probability(cosine: f32, logit_scale: f32, logit_bias: f32) -> f32 
     (1.0 / (1.0 + (-logit).exp())) as f32
 }
 
+/// Wall time spent inside each graph's runs since the model was loaded, session
+/// opening excluded. Benchmarks read it to split the encoder's time by graph.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GraphTimes {
+    /// Time in `vision.onnx` runs, output copies included.
+    pub vision: Duration,
+    /// Time in `dense.onnx` runs.
+    pub dense: Duration,
+    /// Time in `text.onnx` runs.
+    pub text: Duration,
+}
+
 struct LazySession {
     graph: std::path::PathBuf,
     session: Mutex<Option<Session>>,
     device_used: Mutex<Option<Device>>,
+    run_nanos: AtomicU64,
 }
 
 impl LazySession {
     fn new(graph: std::path::PathBuf) -> Self {
-        LazySession { graph, session: Mutex::new(None), device_used: Mutex::new(None) }
+        LazySession { graph, session: Mutex::new(None), device_used: Mutex::new(None), run_nanos: AtomicU64::new(0) }
+    }
+
+    fn run_time(&self) -> Duration {
+        Duration::from_nanos(self.run_nanos.load(Ordering::Relaxed))
     }
 
     fn with<T>(
@@ -160,7 +178,10 @@ impl LazySession {
             *guard = Some(session);
             *self.device_used.lock().unwrap_or_else(|p| p.into_inner()) = Some(device);
         }
-        work(guard.as_mut().expect("session was opened above"))
+        let started = Instant::now();
+        let result = work(guard.as_mut().expect("session was opened above"));
+        self.run_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        result
     }
 
     fn device_used(&self) -> Option<Device> {
@@ -269,6 +290,11 @@ impl Model {
     /// The device the first opened graph runs on, or `None` before any graph ran.
     pub fn device_used(&self) -> Option<Device> {
         self.vision.device_used().or(self.text.device_used()).or(self.dense.device_used())
+    }
+
+    /// Returns the time spent running each graph since the model was loaded.
+    pub fn graph_times(&self) -> GraphTimes {
+        GraphTimes { vision: self.vision.run_time(), dense: self.dense.run_time(), text: self.text.run_time() }
     }
 
     /// The calibrated probability for a cosine between an image and a short or long text.

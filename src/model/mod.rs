@@ -16,7 +16,7 @@ mod tokenize;
 
 pub use bundle::{Bundle, FileEntry, Manifest, TextManifest, VisionManifest, FORMAT_NAME, FORMAT_VERSION};
 pub use encoder::{
-    l2_normalize, match_probability, DenseMap, ImageEmbedding, Model, ModelOptions, TextEmbedding,
+    l2_normalize, match_probability, DenseMap, GraphTimes, ImageEmbedding, Model, ModelOptions, TextEmbedding,
     VisionTimings,
 };
 pub use error::ModelError;

@@ -73,10 +73,11 @@ pub struct HnswParams {
 }
 
 impl Default for HnswParams {
-    /// Returns connectivity 16, expansion 128 on insert and 64 on search, the usual
-    /// HNSW settings for 10 thousand to a few million vectors.
+    /// Returns connectivity 16 and expansion 128 on insert and on search. Search
+    /// expansion 64 gave recall@10 0.970 on 100,000 clustered 768-dimensional i8
+    /// vectors and 128 gave 0.983 for 0.1 ms more per query (`xunying bench query`).
     fn default() -> Self {
-        HnswParams { connectivity: 16, expansion_add: 128, expansion_search: 64 }
+        HnswParams { connectivity: 16, expansion_add: 128, expansion_search: 128 }
     }
 }
 

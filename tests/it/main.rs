@@ -1,5 +1,6 @@
 //! Integration tests of the library and the CLI, in one test binary.
 
+mod bench;
 mod bundle;
 mod catalog;
 mod doctor;

@@ -1,0 +1,131 @@
+//! `xunying bench decode`: decode and NaFlex preprocessing of single photos on one
+//! thread, the work that `bench/reference_pipeline.py --decode-only` times for Pillow
+//! and the transformers image processor.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::imaging::{self, DecodeLimits};
+use crate::model::{Bundle, Preprocessor};
+
+use super::ingest::photos_in;
+use super::photos::{write_generated_photos, GeneratedSet};
+use super::stats::Latency;
+use super::BenchError;
+
+/// What `xunying bench decode` measures.
+#[derive(Debug, Clone)]
+pub struct DecodeBenchOptions {
+    /// A folder of photos, if any.
+    pub photo_dir: Option<PathBuf>,
+    /// Photos to generate first.
+    pub generated: Vec<GeneratedSet>,
+    /// A bundle whose preprocessing settings to use; FG-CLIP 2's when absent.
+    pub model_dir: Option<PathBuf>,
+    /// Timed runs per photo (after one untimed run).
+    pub repeats: usize,
+    /// Where generated photos go (default: the system's temporary folder).
+    pub scratch_dir: Option<PathBuf>,
+}
+
+/// The result of `xunying bench decode`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DecodeReport {
+    /// Timed runs per photo.
+    pub repeats: usize,
+    /// One entry per photo.
+    pub photos: Vec<PhotoDecodeTime>,
+}
+
+/// Decode and preprocessing time of one photo, medians over the repeats.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhotoDecodeTime {
+    /// The file name.
+    pub name: String,
+    /// Upright `(width, height)` in pixels.
+    pub size_px: (u32, u32),
+    /// The patch budget the photo got.
+    pub patch_budget: usize,
+    /// Reading and decoding to upright RGB8, milliseconds.
+    pub decode_ms: f64,
+    /// Resize, normalisation and patches, milliseconds.
+    pub preprocess_ms: f64,
+    /// Both, per run, milliseconds.
+    pub total: Latency,
+}
+
+/// Runs the decode benchmark.
+pub fn run_decode(options: &DecodeBenchOptions) -> Result<DecodeReport, BenchError> {
+    let scratch = match &options.scratch_dir {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None => tempfile::tempdir(),
+    }
+    .map_err(|source| BenchError::io(options.scratch_dir.clone().unwrap_or_else(std::env::temp_dir), source))?;
+    let mut files = Vec::new();
+    if let Some(dir) = &options.photo_dir {
+        files.extend(photos_in(dir)?);
+    }
+    if !options.generated.is_empty() {
+        files.extend(write_generated_photos(scratch.path(), &options.generated)?);
+    }
+    if files.is_empty() {
+        return Err(BenchError::InvalidOptions("give --photos DIR, --generate COUNTxMP, or both".into()));
+    }
+    let preprocessor = match &options.model_dir {
+        Some(dir) => preprocessor_of(&Bundle::load(dir).map_err(BenchError::Model)?),
+        None => fg_clip2_preprocessor(),
+    };
+    let limits = DecodeLimits::default();
+    let repeats = options.repeats.max(1);
+
+    let mut photos = Vec::new();
+    for path in &files {
+        // A photo that fails here is skipped: the ingest benchmark counts failures.
+        let Ok(first) = imaging::decode_file(path, &limits) else { continue };
+        let prepared = preprocessor.prepare(&first.rgb)?;
+        let mut decode_times = Vec::with_capacity(repeats);
+        let mut preprocess_times = Vec::with_capacity(repeats);
+        let mut totals = Vec::with_capacity(repeats);
+        for _ in 0..repeats {
+            let started = Instant::now();
+            let decoded = imaging::decode_file(path, &limits)?;
+            let decoded_at = Instant::now();
+            std::hint::black_box(preprocessor.prepare(&decoded.rgb)?);
+            let finished = Instant::now();
+            decode_times.push(decoded_at - started);
+            preprocess_times.push(finished - decoded_at);
+            totals.push(finished - started);
+        }
+        photos.push(PhotoDecodeTime {
+            name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            size_px: first.rgb.dimensions(),
+            patch_budget: prepared.patch_budget,
+            decode_ms: median_ms(&mut decode_times),
+            preprocess_ms: median_ms(&mut preprocess_times),
+            total: Latency::of(&totals),
+        });
+    }
+    Ok(DecodeReport { repeats, photos })
+}
+
+fn median_ms(samples: &mut [Duration]) -> f64 {
+    samples.sort();
+    samples.get(samples.len() / 2).map(|d| d.as_secs_f64() * 1e3).unwrap_or(0.0)
+}
+
+fn preprocessor_of(bundle: &Bundle) -> Preprocessor {
+    let vision = &bundle.manifest.vision;
+    Preprocessor {
+        patch_size: vision.patch_size,
+        patch_budgets: vision.patch_budgets.clone(),
+        image_mean: [vision.image_mean[0], vision.image_mean[1], vision.image_mean[2]],
+        image_std: [vision.image_std[0], vision.image_std[1], vision.image_std[2]],
+    }
+}
+
+/// FG-CLIP 2's settings: 16-pixel patches, budgets 128–1024, mean and std 0.5.
+fn fg_clip2_preprocessor() -> Preprocessor {
+    Preprocessor { patch_size: 16, patch_budgets: vec![128, 256, 576, 784, 1024], image_mean: [0.5; 3], image_std: [0.5; 3] }
+}

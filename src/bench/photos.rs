@@ -1,0 +1,130 @@
+//! Large JPEG photos made on the fly, so that camera-sized inputs need no committed
+//! files. Each photo has smooth gradients, shapes and sensor-like noise, which gives
+//! JPEG sizes and decode costs close to a real photo's (a flat image would decode
+//! unrealistically fast).
+
+use std::path::{Path, PathBuf};
+
+use image::codecs::jpeg::JpegEncoder;
+use image::RgbImage;
+use serde::Serialize;
+
+use super::rng::SplitMix64;
+use super::BenchError;
+
+/// A number of photos of one size, as `--generate COUNTxMEGAPIXELS` gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct GeneratedSet {
+    /// Photos to write.
+    pub count: usize,
+    /// Pixels per photo, in millions, at a 3:2 aspect ratio.
+    pub megapixels: f64,
+}
+
+impl GeneratedSet {
+    /// Returns `(width, height)` in pixels: 3:2 landscape with `megapixels` million
+    /// pixels, so 12 gives 4243 × 2828 and 24 gives 6000 × 4000.
+    pub fn size_px(&self) -> (u32, u32) {
+        let pixels = self.megapixels.max(0.0) * 1e6;
+        let height = (pixels / 1.5).sqrt().round().max(1.0);
+        let width = (height * 1.5).round().max(1.0);
+        (width as u32, height as u32)
+    }
+}
+
+impl std::str::FromStr for GeneratedSet {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        let (count, megapixels) = value
+            .split_once(['x', 'X'])
+            .ok_or_else(|| format!("`{value}` is not COUNTxMEGAPIXELS, such as 4x24"))?;
+        let count: usize = count.trim().parse().map_err(|_| format!("`{count}` is not a photo count"))?;
+        let megapixels: f64 = megapixels.trim().parse().map_err(|_| format!("`{megapixels}` is not a number of megapixels"))?;
+        if count == 0 || !(megapixels > 0.0 && megapixels <= 200.0) {
+            return Err(format!("`{value}` needs at least one photo and 0–200 megapixels"));
+        }
+        Ok(GeneratedSet { count, megapixels })
+    }
+}
+
+/// Writes every set's photos as quality-90 JPEGs into `dir` and returns their paths.
+/// Photo `i` of a set is seeded with `i`, so reruns write the same files.
+pub fn write_generated_photos(dir: &Path, sets: &[GeneratedSet]) -> Result<Vec<PathBuf>, BenchError> {
+    std::fs::create_dir_all(dir).map_err(|source| BenchError::io(dir, source))?;
+    let mut paths = Vec::new();
+    for set in sets {
+        let (width, height) = set.size_px();
+        for index in 0..set.count {
+            let path = dir.join(format!("generated_{width}x{height}_{index:03}.jpg"));
+            let photo = paint_photo(width, height, index as u64);
+            let file = std::fs::File::create(&path).map_err(|source| BenchError::io(&path, source))?;
+            let mut writer = std::io::BufWriter::new(file);
+            JpegEncoder::new_with_quality(&mut writer, 90)
+                .encode_image(&photo)
+                .map_err(|error| BenchError::Generate { path: path.clone(), reason: error.to_string() })?;
+            paths.push(path);
+        }
+    }
+    Ok(paths)
+}
+
+/// Paints a diagonal colour gradient, a few discs and rectangles, and per-pixel noise.
+fn paint_photo(width: u32, height: u32, seed: u64) -> RgbImage {
+    let mut rng = SplitMix64::new(seed.wrapping_mul(0x5851_F42D_4C95_7F2D) ^ 0x00C0_FFEE);
+    let base: [f32; 3] = [rng.next_f32() * 200.0, rng.next_f32() * 200.0, rng.next_f32() * 200.0];
+    let shapes: Vec<(f32, f32, f32, [u8; 3], bool)> = (0..6)
+        .map(|_| {
+            let colour = [rng.below(256) as u8, rng.below(256) as u8, rng.below(256) as u8];
+            (rng.next_f32(), rng.next_f32(), 0.05 + rng.next_f32() * 0.2, colour, rng.below(2) == 0)
+        })
+        .collect();
+    let (w, h) = (width as f32, height as f32);
+    let mut noise = SplitMix64::new(seed ^ 0x1234_5678);
+
+    RgbImage::from_fn(width, height, |x, y| {
+        let (u, v) = (x as f32 / w, y as f32 / h);
+        let mut pixel = [base[0] + 55.0 * u, base[1] + 55.0 * v, base[2] + 55.0 * (1.0 - u)];
+        for &(cx, cy, radius, colour, is_disc) in &shapes {
+            let (dx, dy) = ((u - cx) * w / h, v - cy);
+            let inside = if is_disc { dx * dx + dy * dy < radius * radius } else { dx.abs() < radius && dy.abs() < radius * 0.6 };
+            if inside {
+                pixel = [f32::from(colour[0]), f32::from(colour[1]), f32::from(colour[2])];
+            }
+        }
+        let grain = (noise.next_u64() & 0x0F) as f32 - 7.5;
+        image::Rgb(pixel.map(|channel| (channel + grain).clamp(0.0, 255.0) as u8))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_count_and_megapixels() {
+        assert_eq!("4x24".parse::<GeneratedSet>(), Ok(GeneratedSet { count: 4, megapixels: 24.0 }));
+        assert_eq!("2X0.5".parse::<GeneratedSet>(), Ok(GeneratedSet { count: 2, megapixels: 0.5 }));
+        assert!("24".parse::<GeneratedSet>().is_err());
+        assert!("0x12".parse::<GeneratedSet>().is_err());
+        assert!("3x-1".parse::<GeneratedSet>().is_err());
+    }
+
+    #[test]
+    fn sizes_are_three_to_two() {
+        assert_eq!(GeneratedSet { count: 1, megapixels: 24.0 }.size_px(), (6000, 4000));
+        let (width, height) = GeneratedSet { count: 1, megapixels: 12.0 }.size_px();
+        assert!((f64::from(width) * f64::from(height) / 1e6 - 12.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn writes_decodable_jpegs() {
+        let dir = tempfile::tempdir().unwrap();
+        let sets = [GeneratedSet { count: 2, megapixels: 0.06 }];
+        let paths = write_generated_photos(dir.path(), &sets).unwrap();
+        assert_eq!(paths.len(), 2);
+        let decoded = image::open(&paths[0]).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), sets[0].size_px());
+        assert_ne!(std::fs::read(&paths[0]).unwrap(), std::fs::read(&paths[1]).unwrap(), "seeds differ");
+    }
+}

@@ -1,0 +1,523 @@
+//! `xunying bench query`: search over synthetic clustered vectors at library scale,
+//! with the project's [`VectorIndex`] and [`fuse`].
+//!
+//! One query does what `search::search` does after the text encoder, minus the SQLite
+//! reads: the nearest photos and regions from HNSW, exact rescoring of every candidate
+//! photo from full-precision vectors (its own vector and its regions'), calibrated
+//! probabilities and noisy-OR fusion, and the top 10. Recall@10 compares HNSW with an
+//! exact scan of the full-precision vectors, so it counts quantisation error too.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::model::{match_probability, Device, Model, ModelOptions, WalkType};
+use crate::search::fusion::{fuse, FusionWeights};
+use crate::vectors::{IndexSpec, OpenOutcome, VectorIndex, VectorKind};
+
+use super::rng::SplitMix64;
+use super::stats::{resident_memory_bytes, Latency};
+use super::BenchError;
+
+/// Photo candidates taken from HNSW, as `search::search` takes for 20 results.
+const PHOTO_CANDIDATES: usize = 100;
+/// Region candidates taken from HNSW, as `search::search` takes for 20 results.
+const REGION_CANDIDATES: usize = 200;
+/// Results returned per query, and the `k` of recall@k.
+const TOP_K: usize = 10;
+/// The calibration of FG-CLIP 2 base (`logit_scale`, `logit_bias`), used when no
+/// bundle is given; it only shapes the fused scores, not the timing.
+const DEFAULT_CALIBRATION: (f32, f32) = (4.75, -16.75);
+
+/// What `xunying bench query` measures.
+#[derive(Debug, Clone)]
+pub struct QueryBenchOptions {
+    /// Photo vectors to index.
+    pub photos: usize,
+    /// Region vectors to index; region `r` belongs to photo `r mod photos`.
+    pub regions: usize,
+    /// Vector width; the bundle's when a model is given, else 768.
+    pub dim: Option<usize>,
+    /// Timed queries per expansion setting.
+    pub queries: usize,
+    /// Queries whose exact top 10 is computed for recall.
+    pub recall_queries: usize,
+    /// Stored scalar kind.
+    pub kind: VectorKind,
+    /// `expansion_search` values to measure, each with all queries.
+    pub expansion_search: Vec<usize>,
+    /// A bundle whose text encoder is timed, if any.
+    pub model_dir: Option<PathBuf>,
+    /// Where the text encoder runs.
+    pub device: Device,
+    /// ONNX Runtime threads for the text encoder.
+    pub threads: usize,
+    /// Explicit ONNX Runtime library, if any.
+    pub runtime_library: Option<PathBuf>,
+    /// Where the index files go (default: the system's temporary folder).
+    pub scratch_dir: Option<PathBuf>,
+    /// Seed of the synthetic data.
+    pub seed: u64,
+}
+
+/// The result of `xunying bench query`.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryReport {
+    /// Photo vectors indexed.
+    pub photos: usize,
+    /// Region vectors indexed.
+    pub regions: usize,
+    /// Vector width.
+    pub dim: usize,
+    /// Stored scalar kind.
+    pub kind: VectorKind,
+    /// Clusters the synthetic photo and region vectors are drawn around.
+    pub clusters: usize,
+    /// Seconds to generate the synthetic vectors (not part of any figure).
+    pub generate_s: f64,
+    /// Seconds to build the photo index from scratch.
+    pub build_photos_s: f64,
+    /// Seconds to build the region index from scratch.
+    pub build_regions_s: f64,
+    /// Resident bytes of the photo index divided by its vectors (usearch's own count).
+    pub photo_memory_bytes_per_vector: f64,
+    /// Resident bytes of the region index divided by its vectors.
+    pub region_memory_bytes_per_vector: f64,
+    /// Saved file bytes per vector, photos and regions together.
+    pub file_bytes_per_vector: f64,
+    /// Process resident memory after both indexes were built, MiB.
+    pub process_memory_mib: f64,
+    /// Milliseconds to load both saved index files.
+    pub open_indexes_ms: f64,
+    /// Milliseconds from loading the index files to the first fused answer (text
+    /// encoder excluded).
+    pub first_answer_ms: f64,
+    /// One entry per `expansion_search` value.
+    pub by_expansion: Vec<ExpansionReport>,
+    /// The text encoder, when a bundle was given.
+    pub text_encoder: Option<TextEncoderReport>,
+}
+
+/// Search figures at one `expansion_search`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExpansionReport {
+    /// The `expansion_search` value.
+    pub expansion_search: usize,
+    /// Both HNSW searches, rescoring and fusion, per query.
+    pub ann_and_fusion: Latency,
+    /// The photo search alone, per query.
+    pub photo_search: Latency,
+    /// The region search alone, per query.
+    pub region_search: Latency,
+    /// Share of the exact top 10 photos that HNSW returned in its top 10.
+    pub photo_recall_at_10: f64,
+    /// Share of the exact top 10 regions that HNSW returned in its top 10.
+    pub region_recall_at_10: f64,
+}
+
+/// The text encoder's share of a query.
+#[derive(Debug, Clone, Serialize)]
+pub struct TextEncoderReport {
+    /// The bundle's `model_id`.
+    pub model_id: String,
+    /// The device the text graph ran on.
+    pub device: String,
+    /// Milliseconds to load the bundle (graphs not yet open).
+    pub load_ms: f64,
+    /// Milliseconds of the first query's two text embeddings (photo walk and box
+    /// walk), opening the text graph included.
+    pub first_query_ms: f64,
+    /// Both text embeddings of a query, graph already open.
+    pub per_query: Latency,
+    /// Load, first query's text embeddings and the first fused answer, end to end.
+    pub first_answer_after_load_ms: f64,
+    /// Text embeddings plus the median ANN and fusion time at the first
+    /// `expansion_search` value, per query.
+    pub end_to_end_p50_ms: f64,
+}
+
+/// Vectors kept at full precision for exact rescoring and exact recall.
+struct Dataset {
+    dim: usize,
+    photos: Vec<f32>,
+    regions: Vec<f32>,
+    num_photos: usize,
+}
+
+impl Dataset {
+    fn photo(&self, id: usize) -> &[f32] {
+        &self.photos[id * self.dim..(id + 1) * self.dim]
+    }
+
+    fn region(&self, id: usize) -> &[f32] {
+        &self.regions[id * self.dim..(id + 1) * self.dim]
+    }
+
+    fn num_regions(&self) -> usize {
+        self.regions.len() / self.dim
+    }
+
+    /// Regions of a photo: `photo`, `photo + N`, `photo + 2N`, …
+    fn regions_of(&self, photo: usize) -> impl Iterator<Item = usize> + '_ {
+        (photo..self.num_regions()).step_by(self.num_photos.max(1))
+    }
+}
+
+/// Runs the query benchmark.
+pub fn run_query(options: &QueryBenchOptions) -> Result<QueryReport, BenchError> {
+    if options.photos == 0 || options.queries == 0 {
+        return Err(BenchError::InvalidOptions("--photos and --queries must be at least 1".into()));
+    }
+    let expansions: Vec<usize> = if options.expansion_search.is_empty() { vec![64] } else { options.expansion_search.clone() };
+    let text = match &options.model_dir {
+        Some(dir) => Some(load_text_model(dir, options)?),
+        None => None,
+    };
+    let dim = match (&text, options.dim) {
+        (Some((model, _)), Some(dim)) if dim != model.embed_dim() => {
+            return Err(BenchError::InvalidOptions(format!("--dim {dim} differs from the bundle's embed_dim {}", model.embed_dim())));
+        }
+        (Some((model, _)), _) => model.embed_dim(),
+        (None, dim) => dim.unwrap_or(768),
+    };
+    let calibration = match &text {
+        Some((model, _)) => (model.bundle().manifest.logit_scale, model.bundle().manifest.logit_bias),
+        None => DEFAULT_CALIBRATION,
+    };
+    let scratch = match &options.scratch_dir {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None => tempfile::tempdir(),
+    }
+    .map_err(|source| BenchError::io(options.scratch_dir.clone().unwrap_or_else(std::env::temp_dir), source))?;
+
+    let generate_started = Instant::now();
+    let clusters = ((options.photos as f64).sqrt() as usize).clamp(8, 1024);
+    let dataset = Dataset {
+        dim,
+        photos: clustered_vectors(options.photos, dim, clusters, options.seed),
+        regions: clustered_vectors(options.regions, dim, clusters, options.seed ^ 0xA5A5),
+        num_photos: options.photos,
+    };
+    let generate_s = generate_started.elapsed().as_secs_f64();
+
+    let spec = IndexSpec::new("bench/synthetic", dim).with_kind(options.kind);
+    let photos_path = scratch.path().join("photos.usearch");
+    let regions_path = scratch.path().join("regions.usearch");
+    let (photo_index, build_photos_s) = build_index(&photos_path, &spec, &dataset.photos, dim)?;
+    let (region_index, build_regions_s) = build_index(&regions_path, &spec, &dataset.regions, dim)?;
+    let process_memory_mib = resident_memory_bytes().unwrap_or(0) as f64 / (1024.0 * 1024.0);
+    let per_vector = |index: &VectorIndex| index.memory_usage() as f64 / index.len().max(1) as f64;
+    let photo_memory_bytes_per_vector = per_vector(&photo_index);
+    let region_memory_bytes_per_vector = per_vector(&region_index);
+    let file_bytes = file_size(&photos_path) + file_size(&regions_path);
+    let file_bytes_per_vector = file_bytes as f64 / (photo_index.len() + region_index.len()).max(1) as f64;
+    drop(photo_index);
+    drop(region_index);
+
+    let mut rng = SplitMix64::new(options.seed ^ 0x51);
+    let queries: Vec<(Vec<f32>, Vec<f32>)> = (0..options.queries.max(options.recall_queries)).map(|_| query_pair(&dataset, &mut rng)).collect();
+
+    // Start-up: load both saved files and answer one query.
+    let open_started = Instant::now();
+    let photo_index = open_index(&photos_path, &spec)?;
+    let region_index = open_index(&regions_path, &spec)?;
+    let open_indexes_ms = open_started.elapsed().as_secs_f64() * 1e3;
+    photo_index.set_expansion_search(expansions[0]);
+    region_index.set_expansion_search(expansions[0]);
+    answer(&photo_index, &region_index, &dataset, &queries[0].0, &queries[0].1, calibration)?;
+    let first_answer_ms = open_started.elapsed().as_secs_f64() * 1e3;
+
+    let recall_set = &queries[..options.recall_queries.min(queries.len())];
+    let exact_photos: Vec<Vec<u64>> = recall_set.par_iter().map(|(q, _)| exact_top(&dataset.photos, dim, q, TOP_K)).collect();
+    let exact_regions: Vec<Vec<u64>> = recall_set.par_iter().map(|(_, q)| exact_top(&dataset.regions, dim, q, TOP_K)).collect();
+
+    let mut by_expansion = Vec::new();
+    for &expansion in &expansions {
+        photo_index.set_expansion_search(expansion);
+        region_index.set_expansion_search(expansion);
+        let timed = &queries[..options.queries];
+        let mut totals = Vec::with_capacity(timed.len());
+        let mut photo_times = Vec::with_capacity(timed.len());
+        let mut region_times = Vec::with_capacity(timed.len());
+        for (photo_query, region_query) in timed {
+            let started = Instant::now();
+            let timing = answer(&photo_index, &region_index, &dataset, photo_query, region_query, calibration)?;
+            totals.push(started.elapsed());
+            photo_times.push(timing.0);
+            region_times.push(timing.1);
+        }
+        let photo_recall = recall(&photo_index, recall_set.iter().map(|(q, _)| q), &exact_photos)?;
+        let region_recall = recall(&region_index, recall_set.iter().map(|(_, q)| q), &exact_regions)?;
+        by_expansion.push(ExpansionReport {
+            expansion_search: expansion,
+            ann_and_fusion: Latency::of(&totals),
+            photo_search: Latency::of(&photo_times),
+            region_search: Latency::of(&region_times),
+            photo_recall_at_10: photo_recall,
+            region_recall_at_10: region_recall,
+        });
+    }
+
+    let text_encoder = match text {
+        Some((model, load)) => {
+            Some(time_text_encoder(&model, load, first_answer_ms, by_expansion.first().map(|e| e.ann_and_fusion.p50_ms).unwrap_or(0.0))?)
+        }
+        None => None,
+    };
+
+    Ok(QueryReport {
+        photos: options.photos,
+        regions: options.regions,
+        dim,
+        kind: options.kind,
+        clusters,
+        generate_s,
+        build_photos_s,
+        build_regions_s,
+        photo_memory_bytes_per_vector,
+        region_memory_bytes_per_vector,
+        file_bytes_per_vector,
+        process_memory_mib,
+        open_indexes_ms,
+        first_answer_ms,
+        by_expansion,
+        text_encoder,
+    })
+}
+
+/// Draws `count` unit vectors around `clusters` random unit centres: each is its
+/// centre plus isotropic noise of the same expected length, normalised, so that a
+/// vector's cosine with its centre is about 0.7 and with a cluster mate about 0.5.
+fn clustered_vectors(count: usize, dim: usize, clusters: usize, seed: u64) -> Vec<f32> {
+    let mut rng = SplitMix64::new(seed);
+    let centres: Vec<Vec<f32>> = (0..clusters).map(|_| unit_gaussian(&mut rng, dim)).collect();
+    let mut vectors = vec![0.0f32; count * dim];
+    vectors.par_chunks_mut(dim * 1024).enumerate().for_each(|(chunk_index, chunk)| {
+        let mut rng = SplitMix64::new(seed.wrapping_add(0x9E37 * (chunk_index as u64 + 1)));
+        for vector in chunk.chunks_exact_mut(dim) {
+            let centre = &centres[rng.below(clusters)];
+            let noise = unit_gaussian(&mut rng, dim);
+            for ((value, c), n) in vector.iter_mut().zip(centre).zip(&noise) {
+                *value = c + n;
+            }
+            normalize(vector);
+        }
+    });
+    vectors
+}
+
+fn unit_gaussian(rng: &mut SplitMix64, dim: usize) -> Vec<f32> {
+    let mut vector: Vec<f32> = (0..dim).map(|_| rng.next_gaussian()).collect();
+    normalize(&mut vector);
+    vector
+}
+
+fn normalize(vector: &mut [f32]) {
+    let norm = vector.iter().map(|v| v * v).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        vector.iter_mut().for_each(|v| *v /= norm);
+    }
+}
+
+/// A photo-walk and a box-walk query: a stored photo and a stored region, each moved
+/// by noise, as a description lands near but not on what it describes.
+fn query_pair(dataset: &Dataset, rng: &mut SplitMix64) -> (Vec<f32>, Vec<f32>) {
+    let perturb = |base: &[f32], rng: &mut SplitMix64| {
+        let noise = unit_gaussian(rng, base.len());
+        let mut query: Vec<f32> = base.iter().zip(&noise).map(|(b, n)| b + 0.5 * n).collect();
+        normalize(&mut query);
+        query
+    };
+    let photo = perturb(dataset.photo(rng.below(dataset.num_photos)), rng);
+    let region = match dataset.num_regions() {
+        0 => photo.clone(),
+        num_regions => perturb(dataset.region(rng.below(num_regions)), rng),
+    };
+    (photo, region)
+}
+
+fn build_index(path: &std::path::Path, spec: &IndexSpec, vectors: &[f32], dim: usize) -> Result<(VectorIndex, f64), BenchError> {
+    let started = Instant::now();
+    let mut index = VectorIndex::create(path, spec)?;
+    for (chunk_index, chunk) in vectors.chunks(dim * 8192).enumerate() {
+        let first_key = chunk_index * 8192;
+        let items: Vec<(u64, &[f32])> = chunk.chunks_exact(dim).enumerate().map(|(i, v)| ((first_key + i) as u64, v)).collect();
+        index.add_batch(&items)?;
+    }
+    let build_s = started.elapsed().as_secs_f64();
+    index.save(1)?;
+    Ok((index, build_s))
+}
+
+fn open_index(path: &std::path::Path, spec: &IndexSpec) -> Result<VectorIndex, BenchError> {
+    match VectorIndex::open(path, spec, 1) {
+        OpenOutcome::Ready(index) => Ok(index),
+        OpenOutcome::NeedsRebuild { reason } => Err(BenchError::InvalidOptions(format!("the index just written does not open: {reason}"))),
+    }
+}
+
+fn file_size(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+/// Answers one query as `search::search` does after the text encoder, and returns the
+/// time of the photo search and of the region search.
+fn answer(
+    photos: &VectorIndex,
+    regions: &VectorIndex,
+    dataset: &Dataset,
+    photo_query: &[f32],
+    region_query: &[f32],
+    (logit_scale, logit_bias): (f32, f32),
+) -> Result<(Duration, Duration), BenchError> {
+    let started = Instant::now();
+    let photo_hits = photos.search(photo_query, PHOTO_CANDIDATES)?;
+    let photo_done = Instant::now();
+    let region_hits = if regions.is_empty() { Vec::new() } else { regions.search(region_query, REGION_CANDIDATES)? };
+    let region_time = photo_done.elapsed();
+
+    let mut candidates: HashSet<usize> = photo_hits.iter().map(|(key, _)| *key as usize).collect();
+    candidates.extend(region_hits.iter().map(|(key, _)| *key as usize % dataset.num_photos));
+    let mut scored: Vec<(usize, f32)> = candidates
+        .into_iter()
+        .map(|photo| {
+            let photo_probability = match_probability(dot(photo_query, dataset.photo(photo)), logit_scale, logit_bias);
+            let best_region = dataset.regions_of(photo).map(|r| dot(region_query, dataset.region(r))).reduce(f32::max);
+            let region_probability = best_region.map(|cos| match_probability(cos, logit_scale, logit_bias));
+            (photo, fuse(photo_probability, region_probability, None, FusionWeights::default()))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    scored.truncate(TOP_K);
+    std::hint::black_box(&scored);
+    Ok((photo_done - started, region_time))
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut sums = [0.0f32; 8];
+    let (a_chunks, b_chunks) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = a_chunks.remainder().iter().zip(b_chunks.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in a_chunks.zip(b_chunks) {
+        for lane in 0..8 {
+            sums[lane] += x[lane] * y[lane];
+        }
+    }
+    sums.iter().sum::<f32>() + tail
+}
+
+/// Returns the keys of the `k` vectors with the largest dot product with `query`.
+fn exact_top(vectors: &[f32], dim: usize, query: &[f32], k: usize) -> Vec<u64> {
+    let mut best: Vec<(f32, u64)> = Vec::with_capacity(k + 1);
+    for (key, vector) in vectors.chunks_exact(dim).enumerate() {
+        let score = dot(query, vector);
+        if best.len() < k || score > best[best.len() - 1].0 {
+            let position = best.partition_point(|(s, _)| *s >= score);
+            best.insert(position, (score, key as u64));
+            best.truncate(k);
+        }
+    }
+    best.into_iter().map(|(_, key)| key).collect()
+}
+
+fn recall<'a>(index: &VectorIndex, queries: impl Iterator<Item = &'a Vec<f32>>, exact: &[Vec<u64>]) -> Result<f64, BenchError> {
+    let (mut found, mut wanted) = (0usize, 0usize);
+    for (query, truth) in queries.zip(exact) {
+        let hits: HashSet<u64> = index.search(query, TOP_K)?.into_iter().map(|(key, _)| key).collect();
+        found += truth.iter().filter(|key| hits.contains(key)).count();
+        wanted += truth.len();
+    }
+    Ok(if wanted == 0 { 1.0 } else { found as f64 / wanted as f64 })
+}
+
+fn load_text_model(dir: &std::path::Path, options: &QueryBenchOptions) -> Result<(Model, Duration), BenchError> {
+    let started = Instant::now();
+    let model_options = ModelOptions {
+        device: options.device,
+        intra_threads: options.threads.max(1),
+        runtime_library: options.runtime_library.clone(),
+        ..ModelOptions::default()
+    };
+    let model = Model::load(dir, model_options)?;
+    Ok((model, started.elapsed()))
+}
+
+/// Queries in both languages and of several lengths, all within the short walk.
+const TEXT_QUERIES: [&str; 6] = [
+    "a red circle on a white background",
+    "海边的日落",
+    "two people walking a dog in the snow",
+    "桌子上的一杯咖啡",
+    "the blue car parked next to a tree",
+    "生日蛋糕上的蜡烛",
+];
+
+fn time_text_encoder(model: &Model, load: Duration, first_answer_ms: f64, ann_p50_ms: f64) -> Result<TextEncoderReport, BenchError> {
+    let embed_both = |text: &str| -> Result<(), BenchError> {
+        let walk = model.tokenizer().choose_photo_walk(text)?;
+        model.embed_texts(&[text], walk)?;
+        model.embed_texts(&[text], WalkType::Box)?;
+        Ok(())
+    };
+    let started = Instant::now();
+    embed_both(TEXT_QUERIES[0])?;
+    let first_query = started.elapsed();
+
+    let mut samples = Vec::new();
+    for _ in 0..3 {
+        for text in TEXT_QUERIES {
+            let started = Instant::now();
+            embed_both(text)?;
+            samples.push(started.elapsed());
+        }
+    }
+    let per_query = Latency::of(&samples);
+
+    Ok(TextEncoderReport {
+        model_id: model.model_id().to_string(),
+        device: model.device_used().map(|d| d.as_str().to_string()).unwrap_or_else(|| "none".into()),
+        load_ms: load.as_secs_f64() * 1e3,
+        first_query_ms: first_query.as_secs_f64() * 1e3,
+        first_answer_after_load_ms: (load + first_query).as_secs_f64() * 1e3 + first_answer_ms,
+        end_to_end_p50_ms: per_query.p50_ms + ann_p50_ms,
+        per_query,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_top_orders_by_dot() {
+        let vectors = [1.0, 0.0, 0.0, 1.0, 0.6, 0.8];
+        assert_eq!(exact_top(&vectors, 2, &[1.0, 0.0], 2), vec![0, 2]);
+        assert_eq!(exact_top(&vectors, 2, &[0.0, 1.0], 1), vec![1]);
+    }
+
+    #[test]
+    fn clustered_vectors_are_unit_length() {
+        let vectors = clustered_vectors(50, 16, 4, 9);
+        for vector in vectors.chunks_exact(16) {
+            let norm: f32 = vector.iter().map(|v| v * v).sum::<f32>().sqrt();
+            assert!((norm - 1.0).abs() < 1e-4, "norm {norm}");
+        }
+    }
+
+    #[test]
+    fn regions_of_steps_by_photo_count() {
+        let dataset = Dataset { dim: 1, photos: vec![0.0; 3], regions: vec![0.0; 7], num_photos: 3 };
+        assert_eq!(dataset.regions_of(1).collect::<Vec<_>>(), vec![1, 4]);
+        assert_eq!(dataset.regions_of(0).collect::<Vec<_>>(), vec![0, 3, 6]);
+    }
+
+    #[test]
+    fn dot_matches_naive_sum() {
+        let a: Vec<f32> = (0..21).map(|i| i as f32 * 0.1).collect();
+        let b: Vec<f32> = (0..21).map(|i| 1.0 - i as f32 * 0.05).collect();
+        let naive: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        assert!((dot(&a, &b) - naive).abs() < 1e-4);
+    }
+}

@@ -1,0 +1,160 @@
+//! Smoke runs of the benchmarks on tiny inputs: every report field is present and
+//! sane. Nothing here checks a timing target.
+
+use xunying::bench::{
+    run_decode, run_ingest, run_query, DecodeBenchOptions, GeneratedSet, IngestBenchOptions, QueryBenchOptions,
+};
+use xunying::model::Device;
+use xunying::vectors::VectorKind;
+
+use crate::support::{corpus_dir, stdout, stderr, toy_bundle, xunying};
+
+fn small_set() -> GeneratedSet {
+    GeneratedSet { count: 2, megapixels: 0.3 }
+}
+
+#[test]
+fn ingest_report_is_complete() {
+    let scratch = tempfile::tempdir().unwrap();
+    let report = run_ingest(&IngestBenchOptions {
+        model_dir: toy_bundle(),
+        photo_dir: Some(corpus_dir().join("photos")),
+        generated: vec![small_set()],
+        threads: 2,
+        batch_size: 4,
+        regions: true,
+        device: Device::Cpu,
+        runtime_library: None,
+        scratch_dir: Some(scratch.path().to_path_buf()),
+    })
+    .unwrap();
+
+    assert_eq!(report.device, "cpu");
+    assert!(report.photos_found >= 2 + 10, "found {}", report.photos_found);
+    assert!(report.photos_embedded >= 2, "embedded {}", report.photos_embedded);
+    assert_eq!(report.photos_embedded as usize, report.model_only.photos, "both sides run the same photos");
+    assert_eq!(report.photos_per_budget.values().sum::<usize>(), report.model_only.photos);
+    assert!(report.photos_per_s > 0.0, "photos_per_s is {}", report.photos_per_s);
+    assert!(report.photos_per_s.is_finite());
+    assert!(report.model_only.photos_per_s > 0.0, "model_only.photos_per_s is {}", report.model_only.photos_per_s);
+    assert!(report.model_only.photos_per_s.is_finite());
+    assert!(report.ratio_to_model_only > 0.0, "ratio_to_model_only is {}", report.ratio_to_model_only);
+    assert!(report.ratio_to_model_only.is_finite());
+    assert_eq!(report.stages.totals.photos, report.photos_embedded);
+    assert_eq!(report.stages.per_photo_ms.len(), 10);
+    assert!(report.stages.per_photo_ms.values().all(|ms| ms.is_finite() && *ms >= 0.0));
+    assert!(report.stages.totals.decode_s > 0.0);
+    assert!(report.stages.totals.preprocess_s > 0.0);
+    assert!(report.stages.vision_graph_s > 0.0);
+    assert!(report.stages.dense_graph_s > 0.0, "regions need the dense graph");
+    assert!(report.stages.totals.commit_s > 0.0);
+    if cfg!(target_os = "linux") {
+        assert!(report.memory.peak_mib >= report.memory.after_first_batch_mib);
+        assert!(report.memory.after_first_batch_mib > 0.0);
+    }
+}
+
+#[test]
+fn ingest_without_photos_is_rejected() {
+    let options = IngestBenchOptions {
+        model_dir: toy_bundle(),
+        photo_dir: None,
+        generated: Vec::new(),
+        threads: 1,
+        batch_size: 4,
+        regions: false,
+        device: Device::Cpu,
+        runtime_library: None,
+        scratch_dir: None,
+    };
+    assert!(matches!(run_ingest(&options), Err(xunying::bench::BenchError::InvalidOptions(_))));
+}
+
+#[test]
+fn decode_report_times_each_photo() {
+    let report = run_decode(&DecodeBenchOptions {
+        photo_dir: None,
+        generated: vec![GeneratedSet { count: 1, megapixels: 0.5 }],
+        model_dir: None,
+        repeats: 2,
+        scratch_dir: None,
+    })
+    .unwrap();
+
+    assert_eq!(report.photos.len(), 1);
+    let photo = &report.photos[0];
+    assert_eq!(photo.size_px, (866, 577));
+    assert_eq!(photo.patch_budget, 1024);
+    assert!(photo.decode_ms > 0.0);
+    assert!(photo.preprocess_ms > 0.0);
+    assert_eq!(photo.total.samples, 2);
+}
+
+#[test]
+fn query_report_is_complete() {
+    let report = run_query(&QueryBenchOptions {
+        photos: 2000,
+        regions: 6000,
+        dim: None,
+        queries: 30,
+        recall_queries: 20,
+        kind: VectorKind::I8,
+        expansion_search: vec![16, 128],
+        model_dir: Some(toy_bundle()),
+        device: Device::Cpu,
+        threads: 1,
+        runtime_library: None,
+        scratch_dir: None,
+        seed: 3,
+    })
+    .unwrap();
+
+    assert_eq!(report.dim, 128, "the toy bundle's width");
+    assert_eq!(report.by_expansion.len(), 2);
+    for e in &report.by_expansion {
+        assert_eq!(e.ann_and_fusion.samples, 30);
+        assert!(e.ann_and_fusion.p50_ms > 0.0);
+        assert!(e.ann_and_fusion.p50_ms <= e.ann_and_fusion.p99_ms);
+        assert!((0.0..=1.0).contains(&e.photo_recall_at_10));
+        assert!((0.0..=1.0).contains(&e.region_recall_at_10));
+    }
+    assert!(report.by_expansion[1].region_recall_at_10 >= 0.9, "a wide search finds most of the exact top 10");
+    assert!(report.photo_memory_bytes_per_vector >= 128.0, "i8 stores at least one byte per component");
+    assert!(report.file_bytes_per_vector >= 128.0);
+    assert!(report.build_photos_s > 0.0);
+    assert!(report.build_regions_s > 0.0);
+    assert!(report.first_answer_ms >= report.open_indexes_ms);
+    let text = report.text_encoder.expect("a bundle was given");
+    assert_eq!(text.device, "cpu");
+    assert!(text.per_query.p50_ms > 0.0);
+    assert!(text.first_answer_after_load_ms > text.first_query_ms);
+}
+
+#[test]
+fn cli_query_prints_json() {
+    let data = tempfile::tempdir().unwrap();
+    let args = ["bench", "query", "--photos", "300", "--regions", "600", "--dim", "32", "--queries", "10", "--recall-queries", "5", "--json"];
+    let output = xunying(&args, data.path());
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["photos"], 300);
+    assert_eq!(report["dim"], 32);
+    assert_eq!(report["kind"], "i8");
+    assert_eq!(report["by_expansion"].as_array().map(Vec::len), Some(2));
+    assert!(report["text_encoder"].is_null(), "no bundle is set");
+}
+
+#[test]
+fn cli_ingest_prints_table() {
+    let data = tempfile::tempdir().unwrap();
+    let bundle = toy_bundle();
+    let args = ["--model", bundle.to_str().unwrap(), "--device", "cpu", "bench", "ingest", "--generate", "2x0.2", "--threads", "1", "--no-regions"];
+    let output = xunying(&args, data.path());
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+
+    let text = stdout(&output);
+    assert!(text.contains("end to end"), "{text}");
+    assert!(text.contains("model only"), "{text}");
+    assert!(text.contains("06_dense_graph"), "{text}");
+}
