@@ -104,8 +104,8 @@ enum Command {
     Search {
         /// What you remember, such as "a red circle" or "海边的日落".
         query: Option<String>,
-        /// Maximum results.
-        #[arg(long, default_value_t = 20)]
+        /// Maximum results (at least 1).
+        #[arg(long, default_value_t = 20, value_parser = parse_limit)]
         limit: usize,
         /// Print an array of results as JSON.
         #[arg(long)]
@@ -129,13 +129,13 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         like: Option<PathBuf>,
         /// Hide results scoring below this probability (0–1); by default they are marked weak.
-        #[arg(long, value_name = "P")]
+        #[arg(long, value_name = "P", value_parser = parse_unit_interval)]
         min_score: Option<f32>,
     },
     /// Group photos whose embeddings are nearly identical.
     Duplicates {
         /// Cosine similarity from which photos count as near-duplicates.
-        #[arg(long, default_value_t = xunying::search::duplicates::DEFAULT_DUPLICATE_THRESHOLD)]
+        #[arg(long, default_value_t = xunying::search::duplicates::DEFAULT_DUPLICATE_THRESHOLD, value_parser = parse_unit_interval)]
         threshold: f32,
         /// Print JSON.
         #[arg(long)]
@@ -235,6 +235,20 @@ enum ModelsCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+fn parse_limit(value: &str) -> Result<usize, String> {
+    match value.trim().parse::<usize>() {
+        Ok(limit) if limit >= 1 => Ok(limit),
+        _ => Err(format!("`{value}` is not a whole number of at least 1 / `{value}` 不是不小于 1 的整数")),
+    }
+}
+
+fn parse_unit_interval(value: &str) -> Result<f32, String> {
+    match value.trim().parse::<f32>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("`{value}` is not a number from 0 to 1 / `{value}` 不是 0 到 1 之间的数")),
+    }
 }
 
 fn parse_box(value: &str) -> Result<[f32; 4], String> {

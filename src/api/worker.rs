@@ -189,8 +189,8 @@ fn report_summary(service: &Service, summary: &IndexSummary) {
 
 fn current_roots(service: &Service) -> Vec<PathBuf> {
     let library = service.lock_library();
-    match library.catalog().folders() {
-        Ok(folders) => folders.into_iter().filter(|f| f.state != crate::catalog::FolderState::Removed).map(|f| f.path).collect(),
+    match library.watch_roots() {
+        Ok(roots) => roots,
         Err(error) => {
             tracing::error!(%error, "failed to list library folders");
             Vec::new()

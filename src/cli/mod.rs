@@ -84,7 +84,7 @@ pub fn watch(options: LibraryOptions, folders: &[PathBuf], quiet: bool) -> Resul
     let summary = library.index(folders, &sink, &cancel)?;
     print_summary(&summary);
 
-    let roots: Vec<PathBuf> = library.catalog().folders()?.into_iter().map(|f| f.path).collect();
+    let roots = library.watch_roots()?;
     let mut watcher = FolderWatcher::new(&roots, settle, Duration::from_secs(5))?;
     for (root, mode) in watcher.modes() {
         eprintln!("{} {}", serde_json::to_string(&mode)?.trim_matches('"'), root.display());

@@ -223,15 +223,24 @@ impl Library {
         for folder in folders {
             self.add_folder(folder)?;
         }
-        let roots: Vec<(crate::catalog::FolderId, PathBuf)> = self
+        let scopes = self.library_folders()?;
+        self.reconcile(&scopes, sink, cancel)
+    }
+
+    /// The folders of the library, online or offline; removed folders are left out.
+    fn library_folders(&self) -> Result<Vec<(crate::catalog::FolderId, PathBuf)>, LibraryError> {
+        Ok(self
             .catalog
             .folders()?
             .into_iter()
             .filter(|f| f.state != FolderState::Removed)
             .map(|f| (f.id, f.path))
-            .collect();
-        let scopes: Vec<(crate::catalog::FolderId, PathBuf)> = roots;
-        self.reconcile(&scopes, sink, cancel)
+            .collect())
+    }
+
+    /// The folders to watch: every folder of the library that the user has not removed.
+    pub fn watch_roots(&self) -> Result<Vec<PathBuf>, LibraryError> {
+        Ok(self.library_folders()?.into_iter().map(|(_, path)| path).collect())
     }
 
     /// Adds a folder to the library (remembered in the catalog) without scanning it.
@@ -461,10 +470,10 @@ impl Library {
         &self.options
     }
 
-    /// Maps a path to the folder root that contains it.
+    /// Maps a path to the library folder that contains it; removed folders do not count.
     pub fn folder_of(&self, path: &Path) -> Result<Option<(crate::catalog::FolderId, PathBuf)>, LibraryError> {
         let text = path_string(path);
-        Ok(self.catalog.folders()?.into_iter().find(|f| plan::in_scope(&text, &f.path)).map(|f| (f.id, f.path)))
+        Ok(self.library_folders()?.into_iter().find(|(_, root)| plan::in_scope(&text, root)))
     }
 }
 

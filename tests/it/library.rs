@@ -267,3 +267,24 @@ fn wait_for_photos(data_dir: &Path, count: usize, timeout: Duration) {
     }
     panic!("the watcher did not index {count} photos in {timeout:?}");
 }
+
+#[test]
+fn removed_folder_stays_removed() {
+    let data = tempfile::tempdir().unwrap();
+    let kept = data.path().join("kept");
+    let gone = data.path().join("gone");
+    write_scenes(&kept, 2, 3);
+    write_scenes(&gone, 2, 4);
+    let mut library = open(data.path());
+    index(&mut library, &[kept.clone(), gone.clone()]);
+    assert_eq!(all_paths(&library).len(), 4);
+
+    assert!(library.remove_folder(&gone, &NullSink).unwrap());
+    let added = write_scenes(&gone, 1, 5);
+    index(&mut library, &[]);
+    assert_eq!(all_paths(&library).len(), 2, "a removed folder is not scanned again");
+    assert_eq!(library.watch_roots().unwrap(), vec![kept.canonicalize().unwrap()]);
+    assert!(library.folder_of(&added[0]).unwrap().is_none(), "events under a removed folder are ignored");
+    let states: Vec<String> = library.status().unwrap().folders.into_iter().map(|f| f.state).collect();
+    assert!(states.contains(&"removed".to_string()), "{states:?}");
+}

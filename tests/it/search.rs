@@ -321,3 +321,19 @@ fn jpeg_with_orientation(image: &image::RgbImage, orientation: u16) -> Vec<u8> {
     out.extend_from_slice(&jpeg[2..]);
     out
 }
+
+#[test]
+fn out_of_range_options_are_refused() {
+    let data = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["search", "a red circle", "--limit", "0"],
+        vec!["search", "a red circle", "--min-score", "5"],
+        vec!["search", "a red circle", "--min-score=-0.1"],
+        vec!["duplicates", "--threshold", "2"],
+    ] {
+        let output = xunying(&args, data.path());
+        assert_eq!(output.status.code(), Some(2), "{args:?} is refused as a usage error");
+        let message = crate::support::stderr(&output);
+        assert!(message.contains("不是"), "{args:?} explains itself in Chinese too: {message}");
+    }
+}
