@@ -271,5 +271,8 @@ fn clear_dir(dir: &Path) -> Result<(), KeywordError> {
 
 fn tantivy_error(dir: &Path, operation: &'static str) -> impl FnOnce(tantivy::TantivyError) -> KeywordError {
     let dir = dir.to_path_buf();
-    move |source| KeywordError::Tantivy { dir, operation, source }
+    move |source| match source {
+        tantivy::TantivyError::LockFailure(tantivy::directory::error::LockError::LockBusy, _) => KeywordError::Busy { dir },
+        source => KeywordError::Tantivy { dir, operation, source },
+    }
 }

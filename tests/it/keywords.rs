@@ -322,3 +322,22 @@ fn ranked(hits: Vec<(u64, f32)>) -> Vec<(u64, i64)> {
     rounded.sort_by_key(|&(id, score)| (std::cmp::Reverse(score), id));
     rounded
 }
+
+#[test]
+fn second_writer_is_told_another_process_is_busy() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(rebuilt(dir.path(), library(), 1));
+    let mut first = expect_ready(KeywordIndex::open(dir.path(), 1));
+    first.upsert(&[doc(20, "/photos/new.jpg")]).unwrap();
+
+    let mut second = expect_ready(KeywordIndex::open(dir.path(), 1));
+    let error = second.upsert(&[doc(21, "/photos/other.jpg")]).unwrap_err();
+    assert!(matches!(error, KeywordError::Busy { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains("Another Xunying process"), "{message}");
+    assert!(message.contains("另一个寻影进程"), "{message}");
+
+    first.commit(2).unwrap();
+    drop(first);
+    second.upsert(&[doc(21, "/photos/other.jpg")]).expect("the lock is free once the first writer is gone");
+}
