@@ -201,7 +201,7 @@ impl Bundle {
         let manifest_path = dir.join("manifest.json");
         let text = fs::read_to_string(&manifest_path).map_err(|source| {
             if source.kind() == std::io::ErrorKind::NotFound {
-                ModelError::MissingFile { path: manifest_path.clone() }
+                ModelError::NotABundle { dir: dir.to_path_buf() }
             } else {
                 ModelError::Io { path: manifest_path.clone(), source }
             }

@@ -30,6 +30,16 @@ pub enum ModelError {
         reason: String,
     },
 
+    /// The model bundle folder does not exist, or is not a bundle (no manifest).
+    #[error(
+        "{dir} is not a model bundle: it has no manifest.json, or the folder does not exist. Pass the folder that contains manifest.json, or install a model with `xunying models install`.\n\
+         {dir} 不是模型包：其中没有 manifest.json，或文件夹不存在。请指定含有 manifest.json 的文件夹，或用 `xunying models install` 安装模型。"
+    )]
+    NotABundle {
+        /// The folder given as the bundle.
+        dir: PathBuf,
+    },
+
     /// A file the manifest names is missing from the bundle folder.
     #[error(
         "Model bundle file is missing: {path}. Reinstall the model with `xunying models install`.\n\

@@ -23,10 +23,13 @@ fn fake_bundle_loads() {
 #[test]
 fn missing_manifest_names_file() {
     let temp = tempfile::tempdir().unwrap();
-    let error = Bundle::load(temp.path()).unwrap_err();
-    assert!(matches!(error, ModelError::MissingFile { .. }));
-    assert!(error.to_string().contains("manifest.json"));
-    assert!(error.to_string().contains("缺少文件"), "message is bilingual: {error}");
+    for dir in [temp.path().to_path_buf(), temp.path().join("no such folder")] {
+        let error = Bundle::load(&dir).unwrap_err();
+        assert!(matches!(error, ModelError::NotABundle { .. }), "{error:?}");
+        assert!(error.to_string().contains("is not a model bundle"), "{error}");
+        assert!(error.to_string().contains("manifest.json"), "{error}");
+        assert!(error.to_string().contains("不是模型包"), "message is bilingual: {error}");
+    }
 }
 
 #[test]
