@@ -38,7 +38,19 @@ pub fn index(options: LibraryOptions, folders: &[PathBuf], json: bool, quiet: bo
     let mut library = Library::open(options)?;
     let sink = BarSink::new(quiet || json);
     let cancel = cancel_flag();
-    let summary = library.index(folders, &sink, &cancel)?;
+    let mut summary = library.index(folders, &sink, &cancel)?;
+    // A one-off run waits for files still being written, so it does not end with work
+    // left for a watcher that is not running.
+    let wait = library.options().settle.max(Duration::from_millis(200));
+    for _ in 0..DEFERRED_RETRIES {
+        if summary.counts.deferred == 0 || cancel.load(Ordering::SeqCst) {
+            break;
+        }
+        tracing::info!(files = summary.counts.deferred, "waiting for files that are still being written");
+        std::thread::sleep(wait);
+        let retry = library.index(&[], &sink, &cancel)?;
+        summary.absorb_retry(&retry);
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
@@ -46,6 +58,9 @@ pub fn index(options: LibraryOptions, folders: &[PathBuf], json: bool, quiet: bo
     }
     Ok(())
 }
+
+/// How many times a one-off `index` run waits for files that are still being written.
+const DEFERRED_RETRIES: usize = 10;
 
 fn print_summary(summary: &IndexSummary) {
     let c = &summary.counts;

@@ -140,6 +140,22 @@ impl IndexSummary {
         c.failed += counts.failed;
     }
 
+    /// Folds in a later run that picked up the files this one deferred. Files the earlier
+    /// run handled count once: the later run sees them as unchanged or as known failures,
+    /// so those two counts keep the earlier run's values.
+    pub fn absorb_retry(&mut self, later: &IndexSummary) {
+        let (c, l) = (&mut self.counts, &later.counts);
+        c.new += l.new;
+        c.changed += l.changed;
+        c.moved += l.moved;
+        c.removed += l.removed;
+        c.failed += l.failed;
+        c.deferred = l.deferred;
+        self.failed_to_embed += later.failed_to_embed;
+        self.inferences += later.inferences;
+        self.offline_folders = later.offline_folders.clone();
+    }
+
     /// Failures of any kind in this run.
     pub fn failed(&self) -> u64 {
         self.counts.failed + self.failed_to_embed

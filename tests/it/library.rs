@@ -288,3 +288,18 @@ fn removed_folder_stays_removed() {
     let states: Vec<String> = library.status().unwrap().folders.into_iter().map(|f| f.state).collect();
     assert!(states.contains(&"removed".to_string()), "{states:?}");
 }
+
+#[test]
+fn one_off_index_waits_for_files_being_written() {
+    let data = tempfile::tempdir().unwrap();
+    let photos = data.path().join("photos");
+    write_scenes(&photos, 2, 6);
+    let bundle = toy_bundle();
+    let args = ["index", photos.to_str().unwrap(), "--quiet", "--json", "--settle-ms", "2000", "--model", bundle.to_str().unwrap()];
+    let output = xunying(&args, &data.path().join("data"));
+    assert!(output.status.success(), "{}", crate::support::stderr(&output));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(summary["deferred"], 0, "{summary}");
+    assert_eq!(summary["new"], 2, "files written just before the run are indexed by it: {summary}");
+    assert_eq!(summary["inferences"], 2, "{summary}");
+}
