@@ -62,6 +62,12 @@ pub enum LibraryError {
     /// A folder to add does not exist.
     #[error("Folder not found: {0}\n找不到文件夹：{0}")]
     FolderNotFound(String),
+    /// A path given as a folder to add is a file.
+    #[error(
+        "{0} is a file, not a folder. Xunying indexes folders: give the folder that contains it.\n\
+         {0} 是文件而不是文件夹。寻影按文件夹建立索引：请指定包含它的文件夹。"
+    )]
+    NotAFolder(String),
     /// The data directory cannot be created.
     #[error("Failed to create the data directory {path}: {source}\n无法创建数据目录 {path}：{source}")]
     DataDir {
@@ -264,7 +270,7 @@ impl Library {
     pub fn add_folder(&mut self, folder: &Path) -> Result<PathBuf, LibraryError> {
         let absolute = folder.canonicalize().map_err(|_| LibraryError::FolderNotFound(folder.display().to_string()))?;
         if !absolute.is_dir() {
-            return Err(LibraryError::FolderNotFound(folder.display().to_string()));
+            return Err(LibraryError::NotAFolder(folder.display().to_string()));
         }
         self.catalog.add_folder(&absolute)?;
         Ok(absolute)

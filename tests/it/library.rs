@@ -303,3 +303,15 @@ fn one_off_index_waits_for_files_being_written() {
     assert_eq!(summary["new"], 2, "files written just before the run are indexed by it: {summary}");
     assert_eq!(summary["inferences"], 2, "{summary}");
 }
+
+#[test]
+fn indexing_a_file_says_it_is_not_a_folder() {
+    let data = tempfile::tempdir().unwrap();
+    let scenes = write_scenes(&data.path().join("photos"), 1, 8);
+    let mut library = open(data.path());
+    let error = library.index(&[scenes[0].clone()], &NullSink, &AtomicBool::new(false)).unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("is a file, not a folder"), "{message}");
+    assert!(message.contains("是文件而不是文件夹"), "{message}");
+    assert!(library.catalog().folders().unwrap().is_empty(), "nothing is added");
+}
