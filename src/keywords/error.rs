@@ -20,7 +20,7 @@ pub enum KeywordError {
         source: tantivy::TantivyError,
     },
 
-    /// Another process holds the index's writer lock.
+    /// Another process has the index's writer lock.
     #[error(
         "Another Xunying process (such as `xunying watch`, `xunying serve` or the desktop app) is updating the keyword index in {dir}. Stop it first, or leave the work to it: it indexes changes by itself.\n\
          另一个寻影进程（如 `xunying watch`、`xunying serve` 或桌面应用）正在更新 {dir} 中的关键词索引。请先停止它，或交给它处理：它会自动索引变化。"

@@ -62,7 +62,7 @@ pub enum LibraryError {
     /// A folder to add does not exist.
     #[error("Folder not found: {0}\n找不到文件夹：{0}")]
     FolderNotFound(String),
-    /// A path given as a folder to add is a file.
+    /// A path given as a folder to add is a file, not a folder.
     #[error(
         "{0} is a file, not a folder. Xunying indexes folders: give the folder that contains it.\n\
          {0} 是文件而不是文件夹。寻影按文件夹建立索引：请指定包含它的文件夹。"
@@ -146,9 +146,9 @@ impl IndexSummary {
         c.failed += counts.failed;
     }
 
-    /// Folds in a later run that picked up the files this one deferred. Files the earlier
-    /// run handled count once: the later run sees them as unchanged or as known failures,
-    /// so those two counts keep the earlier run's values.
+    /// Adds the counts of a later run that indexed the files this run deferred. The later
+    /// run counts this run's files as unchanged or as known failures, so those two counts
+    /// keep this run's values and each file is counted once.
     pub fn absorb_retry(&mut self, later: &IndexSummary) {
         let (c, l) = (&mut self.counts, &later.counts);
         c.new += l.new;
@@ -249,7 +249,7 @@ impl Library {
         self.reconcile(&scopes, sink, cancel)
     }
 
-    /// The folders of the library, online or offline; removed folders are left out.
+    /// Lists the library's folders, online or offline, leaving out removed ones.
     fn library_folders(&self) -> Result<Vec<(crate::catalog::FolderId, PathBuf)>, LibraryError> {
         Ok(self
             .catalog
@@ -260,7 +260,7 @@ impl Library {
             .collect())
     }
 
-    /// The folders to watch: every folder of the library that the user has not removed.
+    /// Returns the folders to watch: every library folder the user has not removed.
     pub fn watch_roots(&self) -> Result<Vec<PathBuf>, LibraryError> {
         Ok(self.library_folders()?.into_iter().map(|(_, path)| path).collect())
     }
