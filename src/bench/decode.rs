@@ -15,7 +15,7 @@ use super::photos::{write_generated_photos, GeneratedSet};
 use super::stats::Latency;
 use super::BenchError;
 
-/// What `xunying bench decode` measures.
+/// Settings of `xunying bench decode`.
 #[derive(Debug, Clone)]
 pub struct DecodeBenchOptions {
     /// A folder of photos, if any.
@@ -26,7 +26,7 @@ pub struct DecodeBenchOptions {
     pub model_dir: Option<PathBuf>,
     /// Timed runs per photo (after one untimed run).
     pub repeats: usize,
-    /// Where generated photos go (default: the system's temporary folder).
+    /// Folder for generated photos (default: the system's temporary folder).
     pub scratch_dir: Option<PathBuf>,
 }
 

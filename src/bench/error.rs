@@ -7,7 +7,7 @@ use crate::library::LibraryError;
 use crate::model::ModelError;
 use crate::vectors::VectorError;
 
-/// Why a benchmark could not run.
+/// The reason a benchmark could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
     /// The library failed.

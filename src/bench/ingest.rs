@@ -25,7 +25,7 @@ use super::rng::SplitMix64;
 use super::stats::resident_memory_bytes;
 use super::BenchError;
 
-/// What `xunying bench ingest` measures.
+/// Settings of `xunying bench ingest`.
 #[derive(Debug, Clone)]
 pub struct IngestBenchOptions {
     /// The model bundle folder.
@@ -41,11 +41,11 @@ pub struct IngestBenchOptions {
     pub batch_size: usize,
     /// Whether region proposals run (the product's default).
     pub regions: bool,
-    /// Where the model runs.
+    /// Device the model runs on.
     pub device: Device,
     /// Explicit ONNX Runtime library, if any.
     pub runtime_library: Option<PathBuf>,
-    /// Where the temporary data directory and generated photos go (default: the
+    /// Folder for the temporary data directory and generated photos (default: the
     /// system's temporary folder).
     pub scratch_dir: Option<PathBuf>,
 }
@@ -174,7 +174,7 @@ pub fn run_ingest(options: &IngestBenchOptions) -> Result<IngestReport, BenchErr
     let mut library = Library::open(library_options)?;
     let model = library.model().ok_or(crate::library::LibraryError::NoModel)?;
 
-    // Shapes come from headers, so the model-only pass sees what the pipeline will.
+    // Shapes come from headers, so the model-only pass gets the shapes the pipeline will.
     let shapes = photo_shapes(model, &photo_files);
     warm_up(model, &shapes, options.regions)?;
     let model_before = run_model_only(model, &shapes, options.batch_size, options.regions)?;

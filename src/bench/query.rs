@@ -32,7 +32,7 @@ const TOP_K: usize = 10;
 /// bundle is given; it only shapes the fused scores, not the timing.
 const DEFAULT_CALIBRATION: (f32, f32) = (4.75, -16.75);
 
-/// What `xunying bench query` measures.
+/// Settings of `xunying bench query`.
 #[derive(Debug, Clone)]
 pub struct QueryBenchOptions {
     /// Photo vectors to index.
@@ -51,13 +51,13 @@ pub struct QueryBenchOptions {
     pub expansion_search: Vec<usize>,
     /// A bundle whose text encoder is timed, if any.
     pub model_dir: Option<PathBuf>,
-    /// Where the text encoder runs.
+    /// Device the text encoder runs on.
     pub device: Device,
     /// ONNX Runtime threads for the text encoder.
     pub threads: usize,
     /// Explicit ONNX Runtime library, if any.
     pub runtime_library: Option<PathBuf>,
-    /// Where the index files go (default: the system's temporary folder).
+    /// Folder for the index files (default: the system's temporary folder).
     pub scratch_dir: Option<PathBuf>,
     /// Seed of the synthetic data.
     pub seed: u64,
@@ -92,7 +92,7 @@ pub struct QueryReport {
     pub process_memory_mib: f64,
     /// Milliseconds to load both saved index files.
     pub open_indexes_ms: f64,
-    /// Milliseconds from loading the index files to the first fused answer (text
+    /// Milliseconds from loading the index files to the first fused result (text
     /// encoder excluded).
     pub first_answer_ms: f64,
     /// One entry per `expansion_search` value.
@@ -132,7 +132,7 @@ pub struct TextEncoderReport {
     pub first_query_ms: f64,
     /// Both text embeddings of a query, graph already open.
     pub per_query: Latency,
-    /// Load, first query's text embeddings and the first fused answer, end to end.
+    /// Load, first query's text embeddings and the first fused result, end to end.
     pub first_answer_after_load_ms: f64,
     /// Text embeddings plus the median ANN and fusion time at the first
     /// `expansion_search` value, per query.
@@ -220,7 +220,7 @@ pub fn run_query(options: &QueryBenchOptions) -> Result<QueryReport, BenchError>
     let mut rng = SplitMix64::new(options.seed ^ 0x51);
     let queries: Vec<(Vec<f32>, Vec<f32>)> = (0..options.queries.max(options.recall_queries)).map(|_| query_pair(&dataset, &mut rng)).collect();
 
-    // Start-up: load both saved files and answer one query.
+    // Start-up: load both saved files and run one query.
     let open_started = Instant::now();
     let photo_index = open_index(&photos_path, &spec)?;
     let region_index = open_index(&regions_path, &spec)?;
@@ -322,8 +322,8 @@ fn normalize(vector: &mut [f32]) {
     }
 }
 
-/// A photo-walk and a box-walk query: a stored photo and a stored region, each moved
-/// by noise, as a description lands near but not on what it describes.
+/// Makes a photo-walk and a box-walk query from a stored photo and a stored region,
+/// each moved by noise, as a description lands near but not on what it describes.
 fn query_pair(dataset: &Dataset, rng: &mut SplitMix64) -> (Vec<f32>, Vec<f32>) {
     let perturb = |base: &[f32], rng: &mut SplitMix64| {
         let noise = unit_gaussian(rng, base.len());

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use xunying::model::{choose_patch_budget, Model, PreparedImage, WalkType};
 
-/// What to embed and how.
+/// Inputs and settings of `xunying embed`.
 pub struct EmbedRequest {
     /// Image files, embedded in order.
     pub images: Vec<PathBuf>,

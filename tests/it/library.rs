@@ -271,19 +271,19 @@ fn wait_for_photos(data_dir: &Path, count: usize, timeout: Duration) {
 #[test]
 fn removed_folder_stays_removed() {
     let data = tempfile::tempdir().unwrap();
-    let kept = data.path().join("kept");
-    let gone = data.path().join("gone");
-    write_scenes(&kept, 2, 3);
-    write_scenes(&gone, 2, 4);
+    let kept_folder = data.path().join("kept_folder");
+    let removed_folder = data.path().join("removed_folder");
+    write_scenes(&kept_folder, 2, 3);
+    write_scenes(&removed_folder, 2, 4);
     let mut library = open(data.path());
-    index(&mut library, &[kept.clone(), gone.clone()]);
+    index(&mut library, &[kept_folder.clone(), removed_folder.clone()]);
     assert_eq!(all_paths(&library).len(), 4);
 
-    assert!(library.remove_folder(&gone, &NullSink).unwrap());
-    let added = write_scenes(&gone, 1, 5);
+    assert!(library.remove_folder(&removed_folder, &NullSink).unwrap());
+    let added = write_scenes(&removed_folder, 1, 5);
     index(&mut library, &[]);
     assert_eq!(all_paths(&library).len(), 2, "a removed folder is not scanned again");
-    assert_eq!(library.watch_roots().unwrap(), vec![kept.canonicalize().unwrap()]);
+    assert_eq!(library.watch_roots().unwrap(), vec![kept_folder.canonicalize().unwrap()]);
     assert!(library.folder_of(&added[0]).unwrap().is_none(), "events under a removed folder are ignored");
     let states: Vec<String> = library.status().unwrap().folders.into_iter().map(|f| f.state).collect();
     assert!(states.contains(&"removed".to_string()), "{states:?}");
@@ -305,7 +305,7 @@ fn one_off_index_waits_for_files_being_written() {
 }
 
 #[test]
-fn indexing_a_file_says_it_is_not_a_folder() {
+fn index_file_not_folder() {
     let data = tempfile::tempdir().unwrap();
     let scenes = write_scenes(&data.path().join("photos"), 1, 8);
     let mut library = open(data.path());
