@@ -164,7 +164,11 @@ impl Service {
     /// Makes a missing thumbnail from the original, as ingest would have.
     fn render_thumbnail(&self, id: PhotoId, source: &str, target: &Path, edge: u32) -> Result<ImageData, ApiError> {
         let source = self.servable_original(id, source)?;
-        let decoded = imaging::decode_file(&source, &self.shared.base_options.decode_limits).map_err(|e| ApiError::Render { id, reason: e.to_string() })?;
+        let bytes = std::fs::read(&source)
+            .map_err(|source_error| ApiError::Render { id, reason: imaging::ImagingError::Io { path: source.clone(), source: source_error }.to_string() })?;
+        let needed = |full_size| imaging::thumbnail_size(full_size, edge);
+        let decoded = imaging::decode_file_bytes_reduced(&bytes, &source, &self.shared.base_options.decode_limits, &needed)
+            .map_err(|e| ApiError::Render { id, reason: e.to_string() })?;
         let thumb = imaging::thumbnail(&decoded.rgb, edge);
         if let Some(parent) = target.parent() {
             let _ = std::fs::create_dir_all(parent);

@@ -54,6 +54,31 @@ pub struct PhotoDecodeTime {
     pub preprocess_ms: f64,
     /// Both, per run, milliseconds.
     pub total: Latency,
+    /// The same work with a reduced JPEG decode, as ingest and query-by-image do it:
+    /// first for the model input alone, then for the model input and the thumbnails.
+    pub reduced: Vec<ReducedDecodeTime>,
+}
+
+/// Decode and preprocessing of one photo through `imaging::decode_file_bytes_reduced`
+/// and `Preprocessor::prepare_as`, medians over the repeats.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReducedDecodeTime {
+    /// What the decode had to cover: `twice the model input`, or `twice the model
+    /// input, and thumbnails`.
+    pub covers: String,
+    /// The size the photo was decoded at, `(width, height)`, upright.
+    pub decoded_px: (u32, u32),
+    /// Reading and decoding, milliseconds.
+    pub decode_ms: f64,
+    /// Resize, normalisation and patches, milliseconds.
+    pub preprocess_ms: f64,
+    /// Both, per run, milliseconds.
+    pub total: Latency,
+    /// Largest difference between this model input and the full-size decode's, in
+    /// 8-bit levels (0–255) of the resized pixels.
+    pub max_diff_levels: f32,
+    /// Mean difference over all values of the model input, in 8-bit levels.
+    pub mean_diff_levels: f32,
 }
 
 /// Runs the decode benchmark.
@@ -98,6 +123,19 @@ pub fn run_decode(options: &DecodeBenchOptions) -> Result<DecodeReport, BenchErr
             preprocess_times.push(finished - decoded_at);
             totals.push(finished - started);
         }
+        let model_only = |full_size: (u32, u32)| preprocessor.min_decode_size(full_size);
+        let with_thumbnails = |full_size: (u32, u32)| {
+            let (model_w, model_h) = preprocessor.min_decode_size(full_size);
+            let (thumb_w, thumb_h) = imaging::thumbnail_size(full_size, imaging::THUMB_LARGE_EDGE_PX);
+            (model_w.max(thumb_w), model_h.max(thumb_h))
+        };
+        let mut reduced = Vec::new();
+        for (covers, needed) in [
+            ("twice the model input", &model_only as &dyn Fn((u32, u32)) -> (u32, u32)),
+            ("twice the model input, and thumbnails", &with_thumbnails),
+        ] {
+            reduced.push(time_reduced(path, &limits, &preprocessor, covers, needed, &prepared.pixel_values, repeats)?);
+        }
         photos.push(PhotoDecodeTime {
             name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
             size_px: first.rgb.dimensions(),
@@ -105,9 +143,65 @@ pub fn run_decode(options: &DecodeBenchOptions) -> Result<DecodeReport, BenchErr
             decode_ms: median_ms(&mut decode_times),
             preprocess_ms: median_ms(&mut preprocess_times),
             total: Latency::of(&totals),
+            reduced,
         });
     }
     Ok(DecodeReport { repeats, photos })
+}
+
+/// Times the reduced decode of one photo and compares its model input with `full_input`.
+fn time_reduced(
+    path: &std::path::Path,
+    limits: &DecodeLimits,
+    preprocessor: &Preprocessor,
+    covers: &str,
+    needed: &dyn Fn((u32, u32)) -> (u32, u32),
+    full_input: &[f32],
+    repeats: usize,
+) -> Result<ReducedDecodeTime, BenchError> {
+    let read = |path: &std::path::Path| std::fs::read(path).map_err(|source| BenchError::io(path.to_path_buf(), source));
+    let first = imaging::decode_file_bytes_reduced(&read(path)?, path, limits, needed)?;
+    let input = preprocessor.prepare_as(&first.rgb, first.full_size)?;
+    let (max_diff_levels, mean_diff_levels) = input_difference(&input.pixel_values, full_input, preprocessor.image_std);
+
+    let mut decode_times = Vec::with_capacity(repeats);
+    let mut preprocess_times = Vec::with_capacity(repeats);
+    let mut totals = Vec::with_capacity(repeats);
+    for _ in 0..repeats {
+        let started = Instant::now();
+        let decoded = imaging::decode_file_bytes_reduced(&read(path)?, path, limits, needed)?;
+        let decoded_at = Instant::now();
+        std::hint::black_box(preprocessor.prepare_as(&decoded.rgb, decoded.full_size)?);
+        let finished = Instant::now();
+        decode_times.push(decoded_at - started);
+        preprocess_times.push(finished - decoded_at);
+        totals.push(finished - started);
+    }
+    Ok(ReducedDecodeTime {
+        covers: covers.to_string(),
+        decoded_px: first.rgb.dimensions(),
+        decode_ms: median_ms(&mut decode_times),
+        preprocess_ms: median_ms(&mut preprocess_times),
+        total: Latency::of(&totals),
+        max_diff_levels,
+        mean_diff_levels,
+    })
+}
+
+/// Largest and mean absolute difference of two model inputs, in 8-bit levels. Values
+/// are normalised per channel, and patches store their pixels channel-last.
+fn input_difference(a: &[f32], b: &[f32], std: [f32; 3]) -> (f32, f32) {
+    if a.len() != b.len() || a.is_empty() {
+        return (f32::INFINITY, f32::INFINITY);
+    }
+    let mut max = 0f32;
+    let mut sum = 0f64;
+    for (index, (x, y)) in a.iter().zip(b).enumerate() {
+        let levels = (x - y).abs() * std[index % 3] * 255.0;
+        max = max.max(levels);
+        sum += f64::from(levels);
+    }
+    (max, (sum / a.len() as f64) as f32)
 }
 
 fn median_ms(samples: &mut [Duration]) -> f64 {

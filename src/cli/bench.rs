@@ -231,6 +231,20 @@ fn print_decode(report: &DecodeReport) {
             photo.preprocess_ms,
             photo.total.p50_ms
         );
+        for reduced in &photo.reduced {
+            println!(
+                "  reduced decode covering {}: {}x{}, decode {:.1} ms, preprocess {:.1} ms, total {:.1} ms; \
+                 differs from the full decode's model input by at most {:.1}, on average {:.2} grey levels",
+                reduced.covers,
+                reduced.decoded_px.0,
+                reduced.decoded_px.1,
+                reduced.decode_ms,
+                reduced.preprocess_ms,
+                reduced.total.p50_ms,
+                reduced.max_diff_levels,
+                reduced.mean_diff_levels
+            );
+        }
     }
 }
 

@@ -54,8 +54,10 @@ pub(crate) fn decode_image(
     let mut upright = DynamicImage::ImageRgb8(pixels.into_rgb8());
     upright.apply_orientation(orientation);
 
+    let rgb = upright.into_rgb8();
     Ok(DecodedImage {
-        rgb: upright.into_rgb8(),
+        full_size: rgb.dimensions(),
+        rgb,
         stored_size: (width, height),
         orientation: orientation.to_exif(),
         format,

@@ -50,6 +50,7 @@ pub(crate) fn decode(
 
     Ok(DecodedImage {
         stored_size: rgb.dimensions(),
+        full_size: rgb.dimensions(),
         rgb,
         orientation: 1,
         format,

@@ -12,6 +12,7 @@ mod format;
 mod header;
 #[cfg(feature = "heif")]
 mod heif;
+mod scaled;
 mod thumbnail;
 
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -80,6 +81,9 @@ pub struct DecodedImage {
     pub rgb: image::RgbImage,
     /// Width and height as stored, before orientation is applied, in pixels.
     pub stored_size: (u32, u32),
+    /// Width and height of the whole upright photo, in pixels. It equals the size of
+    /// `rgb` unless a reduced decode ([`decode_file_bytes_reduced`]) made `rgb` smaller.
+    pub full_size: (u32, u32),
     /// The EXIF orientation that was applied, 1–8.
     pub orientation: u8,
     /// The format, recognised from the content.
@@ -108,29 +112,51 @@ pub fn probe(path: &Path) -> Result<ImageInfo, ImagingError> {
 /// The file is read into memory whole, then decoded as by [`decode_bytes`]. Errors carry
 /// `path`.
 pub fn decode_file(path: &Path, limits: &DecodeLimits) -> Result<DecodedImage, ImagingError> {
-    // NOTE: a `target_max_edge_px` hint would let large JPEGs be decoded at 1/2, 1/4 or
-    // 1/8 scale, but zune-jpeg 0.5 (the `image` crate's JPEG decoder) has no scaled IDCT,
-    // so every decode is at full size for now.
     let bytes = std::fs::read(path).map_err(|source| io_error(path, source))?;
-    decode_source(&bytes, path, limits)
+    decode_source(&bytes, path, limits, None)
 }
 
 /// Decodes the bytes already read from the file at `path`, as [`decode_file`] does.
 /// Errors carry `path`. Callers that time reading apart from decoding use it.
 pub fn decode_file_bytes(bytes: &[u8], path: &Path, limits: &DecodeLimits) -> Result<DecodedImage, ImagingError> {
-    decode_source(bytes, path, limits)
+    decode_source(bytes, path, limits, None)
+}
+
+/// Decodes the bytes of the file at `path` for a caller that needs the photo at no
+/// more than a given size. `needed` receives the upright size of the whole photo and
+/// returns the smallest upright size the caller can use.
+///
+/// A large JPEG is then decoded at 1/2, 1/4 or 1/8 of its size (a scaled inverse DCT,
+/// several times cheaper than a full decode) when the result still covers `needed` on
+/// both sides; [`DecodedImage::full_size`] keeps the photo's own size. Other formats,
+/// CMYK JPEGs and photos too small to reduce are decoded whole, as by
+/// [`decode_file_bytes`].
+pub fn decode_file_bytes_reduced(
+    bytes: &[u8],
+    path: &Path,
+    limits: &DecodeLimits,
+    needed: &dyn Fn((u32, u32)) -> (u32, u32),
+) -> Result<DecodedImage, ImagingError> {
+    decode_source(bytes, path, limits, Some(needed))
 }
 
 /// Decodes a photo held in memory into an upright RGB8 image. Errors carry the path
 /// `<memory>`.
 pub fn decode_bytes(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, ImagingError> {
-    decode_source(bytes, Path::new("<memory>"), limits)
+    decode_source(bytes, Path::new("<memory>"), limits, None)
 }
 
-fn decode_source(bytes: &[u8], path: &Path, limits: &DecodeLimits) -> Result<DecodedImage, ImagingError> {
+fn decode_source(
+    bytes: &[u8],
+    path: &Path,
+    limits: &DecodeLimits,
+    needed: Option<&dyn Fn((u32, u32)) -> (u32, u32)>,
+) -> Result<DecodedImage, ImagingError> {
     let format = recognise(bytes, path)?;
-    contain_panics(path, || match format {
-        PhotoFormat::Avif | PhotoFormat::Heif => decode_heif(bytes, path, format, limits),
+    contain_panics(path, || match (format, needed) {
+        (PhotoFormat::Avif | PhotoFormat::Heif, _) => decode_heif(bytes, path, format, limits),
+        (PhotoFormat::Jpeg, Some(needed)) => scaled::decode_reduced(bytes, path, limits, needed)
+            .unwrap_or_else(|| decode::decode_image(bytes, format, path, limits)),
         _ => decode::decode_image(bytes, format, path, limits),
     })
 }

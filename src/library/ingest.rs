@@ -25,8 +25,11 @@ pub(crate) struct PreparedJob {
     pub job: EmbedJob,
     pub metadata: PhotoMetadata,
     pub prepared: PreparedImage,
-    /// Kept only when a region detector needs the pixels.
+    /// Kept only when a region detector needs the pixels. A reduced decode makes it
+    /// smaller than the photo.
     pub rgb: Option<RgbImage>,
+    /// The whole upright photo's size, which region boxes are scaled to.
+    pub full_size: (u32, u32),
 }
 
 /// The result of a decode attempt.
@@ -54,7 +57,17 @@ pub(crate) fn decode_job(job: EmbedJob, model: &Model, settings: &DecodeSettings
             return Decoded::Failed { job, reason: error.to_string(), permanent: false };
         }
     };
-    let decoded = match clock.time(Stage::Decode, || imaging::decode_file_bytes(&bytes, &job.decode_path, &settings.limits)) {
+    // A large JPEG is decoded only as large as preprocessing and the missing
+    // thumbnails need; catalog sizes and region boxes still refer to the whole photo.
+    let thumbnails_missing = [THUMB_LARGE_EDGE_PX, THUMB_SMALL_EDGE_PX]
+        .into_iter()
+        .any(|edge| !settings.paths.thumbnail(&job.hash, edge).exists());
+    let needed = |full_size: (u32, u32)| {
+        let (model_w, model_h) = model.preprocessor().min_decode_size(full_size);
+        let (thumb_w, thumb_h) = if thumbnails_missing { imaging::thumbnail_size(full_size, THUMB_LARGE_EDGE_PX) } else { (1, 1) };
+        (model_w.max(thumb_w), model_h.max(thumb_h))
+    };
+    let decoded = match clock.time(Stage::Decode, || imaging::decode_file_bytes_reduced(&bytes, &job.decode_path, &settings.limits, &needed)) {
         Ok(decoded) => decoded,
         Err(error) => {
             let permanent = error.is_permanent();
@@ -64,10 +77,11 @@ pub(crate) fn decode_job(job: EmbedJob, model: &Model, settings: &DecodeSettings
     drop(bytes);
     clock.time(Stage::Thumbnails, || write_thumbnails(settings.paths, &job.hash, &decoded.rgb));
     let metadata = metadata_of(&decoded);
-    match clock.time(Stage::Preprocess, || model.prepare(&decoded.rgb)) {
+    match clock.time(Stage::Preprocess, || model.prepare_as(&decoded.rgb, decoded.full_size)) {
         Ok(prepared) => {
+            let full_size = decoded.full_size;
             let rgb = settings.keep_pixels.then_some(decoded.rgb);
-            Decoded::Ready(Box::new(PreparedJob { job, metadata, prepared, rgb }))
+            Decoded::Ready(Box::new(PreparedJob { job, metadata, prepared, rgb, full_size }))
         }
         Err(error) => Decoded::Failed { job, reason: error.to_string(), permanent: true },
     }
@@ -97,8 +111,8 @@ pub(crate) fn write_thumbnails(paths: &DataPaths, hash: &str, rgb: &RgbImage) {
 fn metadata_of(decoded: &DecodedImage) -> PhotoMetadata {
     let exif = &decoded.exif;
     PhotoMetadata {
-        width: Some(decoded.rgb.width()),
-        height: Some(decoded.rgb.height()),
+        width: Some(decoded.full_size.0),
+        height: Some(decoded.full_size.1),
         format: Some(decoded.format.as_str().to_string()),
         taken_at: exif.taken_at.clone(),
         camera_make: exif.camera_make.clone(),
@@ -215,15 +229,14 @@ pub(crate) fn embed_batch(
             }),
             _ => Vec::new(),
         };
+        let (scale_x, scale_y) = match job.rgb.as_ref() {
+            Some(rgb) => (job.full_size.0 as f32 / rgb.width() as f32, job.full_size.1 as f32 / rgb.height() as f32),
+            None => (1.0, 1.0),
+        };
         let new_regions = found_regions
             .into_iter()
             .map(|r| NewRegion {
-                region_box: RegionBox {
-                    x0: r.proposal.region_box[0],
-                    y0: r.proposal.region_box[1],
-                    x1: r.proposal.region_box[2],
-                    y1: r.proposal.region_box[3],
-                },
+                region_box: full_size_box(r.proposal.region_box, (scale_x, scale_y), job.full_size),
                 source: catalog_source(r.proposal.source),
                 score: r.proposal.score,
                 embedding: r.embedding,
@@ -246,6 +259,13 @@ pub(crate) fn embed_batch(
     }
     tracker.advance(finished + failed, failed, last_path);
     ops
+}
+
+/// Scales a box from the decoded pixels to the whole photo, clamped to its edges.
+fn full_size_box(region_box: [f32; 4], (scale_x, scale_y): (f32, f32), (width, height): (u32, u32)) -> RegionBox {
+    let clamp_x = |x: f32| (x * scale_x).clamp(0.0, width as f32);
+    let clamp_y = |y: f32| (y * scale_y).clamp(0.0, height as f32);
+    RegionBox { x0: clamp_x(region_box[0]), y0: clamp_y(region_box[1]), x1: clamp_x(region_box[2]), y1: clamp_y(region_box[3]) }
 }
 
 fn push_failure(ops: &mut Vec<CatalogOp>, job: &EmbedJob, reason: &str, permanent: bool, tracker: &PhaseTracker<'_>) {

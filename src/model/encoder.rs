@@ -307,6 +307,12 @@ impl Model {
         self.preprocessor.prepare(image)
     }
 
+    /// Preprocesses a reduced decode of a photo whose whole upright size is
+    /// `full_size`, with the patch budget and target size of the whole photo.
+    pub fn prepare_as(&self, image: &RgbImage, full_size: (u32, u32)) -> Result<PreparedImage, ModelError> {
+        self.preprocessor.prepare_as(image, full_size)
+    }
+
     /// Runs the vision encoder (and the dense head when `with_dense`) on prepared images.
     /// Results are in input order.
     pub fn embed_images(&self, images: &[PreparedImage], with_dense: bool) -> Result<Vec<ImageEmbedding>, ModelError> {

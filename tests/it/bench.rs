@@ -88,6 +88,32 @@ fn decode_report_times_each_photo() {
     assert!(photo.decode_ms > 0.0);
     assert!(photo.preprocess_ms > 0.0);
     assert_eq!(photo.total.samples, 2);
+    // 866 × 577 at budget 1024 needs twice its 624 × 416 model input: no reduction fits.
+    assert_eq!(photo.reduced.len(), 2);
+    for reduced in &photo.reduced {
+        assert_eq!(reduced.decoded_px, (866, 577), "{}", reduced.covers);
+        assert_eq!((reduced.max_diff_levels, reduced.mean_diff_levels), (0.0, 0.0), "{}", reduced.covers);
+    }
+}
+
+#[test]
+fn decode_report_compares_reduced_decodes() {
+    let report = run_decode(&DecodeBenchOptions {
+        photo_dir: None,
+        generated: vec![GeneratedSet { count: 1, megapixels: 12.0 }],
+        model_dir: None,
+        repeats: 1,
+        scratch_dir: None,
+    })
+    .unwrap();
+
+    let photo = &report.photos[0];
+    assert_eq!(photo.size_px, (4242, 2828));
+    for reduced in &photo.reduced {
+        assert_eq!(reduced.decoded_px, (2121, 1414), "half size covers twice the 624 × 416 input: {}", reduced.covers);
+        assert!(reduced.max_diff_levels <= 6.0, "{}: {}", reduced.covers, reduced.max_diff_levels);
+        assert!(reduced.mean_diff_levels > 0.0 && reduced.mean_diff_levels < 0.5, "{}: {}", reduced.covers, reduced.mean_diff_levels);
+    }
 }
 
 #[test]

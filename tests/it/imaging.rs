@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use image::RgbImage;
 use xunying::imaging::{
-    decode_bytes, decode_file, is_supported_extension, probe, thumbnail, write_jpeg_atomic, DecodeLimits,
+    decode_bytes, decode_file, decode_file_bytes_reduced, is_supported_extension, probe, thumbnail, write_jpeg_atomic, DecodeLimits,
     DecodedImage, ImagingError, PhotoFormat, THUMB_LARGE_EDGE_PX, THUMB_SMALL_EDGE_PX,
 };
 
@@ -133,6 +133,64 @@ fn orientation_landscape_all_upright() {
         let diff = mean_abs_diff(&decoded.rgb, &reference);
         println!("Landscape_{orientation}: mean abs diff {diff:.2}");
         assert!(diff < 6.0, "Landscape_{orientation} differs from Landscape_0 by {diff:.2}");
+    }
+}
+
+#[test]
+fn reduced_jpeg_decode_is_upright_and_matches_full_decode() {
+    let dir = corpus_dir().join("orientation");
+    let limits = DecodeLimits::default();
+    for orientation in 1..=8u8 {
+        let path = dir.join(format!("Landscape_{orientation}.jpg"));
+        let full = decode_file(&path, &limits).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        // 1800 × 1200 upright; 400 × 250 fits in a quarter (450 × 300) but not an eighth.
+        let reduced = decode_file_bytes_reduced(&bytes, &path, &limits, &|full_size| {
+            assert_eq!(full_size, (1800, 1200), "Landscape_{orientation}");
+            (400, 250)
+        })
+        .unwrap();
+        assert_eq!(reduced.orientation, orientation);
+        assert_eq!(reduced.full_size, (1800, 1200), "Landscape_{orientation}");
+        assert_eq!(reduced.stored_size, full.stored_size, "Landscape_{orientation}");
+        assert_eq!(reduced.rgb.dimensions(), (450, 300), "Landscape_{orientation}");
+        assert_eq!(reduced.exif.camera_model, full.exif.camera_model);
+
+        let shrunk = thumbnail(&full.rgb, 450);
+        assert_eq!(shrunk.dimensions(), (450, 300));
+        let diff = mean_abs_diff(&reduced.rgb, &shrunk);
+        println!("Landscape_{orientation}: reduced decode against shrunk full decode, mean abs diff {diff:.2}");
+        assert!(diff < 3.0, "Landscape_{orientation}: reduced decode differs by {diff:.2} levels");
+    }
+}
+
+#[test]
+fn reduced_decode_falls_back_to_full_size() {
+    let limits = DecodeLimits::default();
+    let landscape = corpus_dir().join("orientation/Landscape_1.jpg");
+    let bytes = std::fs::read(&landscape).unwrap();
+    // More than half the size is needed: no reduction fits.
+    let whole = decode_file_bytes_reduced(&bytes, &landscape, &limits, &|_| (901, 10)).unwrap();
+    assert_eq!((whole.rgb.dimensions(), whole.full_size), ((1800, 1200), (1800, 1200)));
+
+    // CMYK JPEGs and other formats are always decoded whole.
+    let cmyk = crate::support::repo_root().join("tests/fixtures/imaging/cmyk.jpg");
+    let decoded = decode_file_bytes_reduced(&std::fs::read(&cmyk).unwrap(), &cmyk, &limits, &|_| (1, 1)).unwrap();
+    assert_eq!((decoded.rgb.dimensions(), decoded.full_size), ((64, 32), (64, 32)));
+    let png = corpus_dir().join("odd/hopper.png");
+    let decoded = decode_file_bytes_reduced(&std::fs::read(&png).unwrap(), &png, &limits, &|_| (1, 1)).unwrap();
+    assert_eq!(decoded.rgb.dimensions(), decoded.full_size);
+
+    // The size limits hold before any pixels are decoded, and damaged data keeps its
+    // usual error.
+    let small = DecodeLimits { max_pixels: 1_000_000, ..DecodeLimits::default() };
+    let error = decode_file_bytes_reduced(&bytes, &landscape, &small, &|_| (1, 1)).unwrap_err();
+    assert!(matches!(error, ImagingError::TooLarge { width: 1800, height: 1200, .. }), "{error:?}");
+    let error = decode_file_bytes_reduced(&bytes[..bytes.len() / 3], &landscape, &limits, &|_| (1, 1));
+    match error {
+        Err(ImagingError::Corrupt { .. }) => {}
+        Ok(decoded) => assert_eq!(decoded.rgb.dimensions(), decoded.full_size, "a truncated JPEG decoded at reduced size"),
+        Err(other) => panic!("expected a damaged-file error, got {other:?}"),
     }
 }
 

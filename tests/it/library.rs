@@ -315,3 +315,54 @@ fn index_file_not_folder() {
     assert!(message.contains("是文件而不是文件夹"), "{message}");
     assert!(library.catalog().folders().unwrap().is_empty(), "nothing is added");
 }
+
+#[test]
+fn large_jpeg_decoded_reduced_keeps_full_size_boxes_and_embedding() {
+    let data = tempfile::tempdir().unwrap();
+    let photos = data.path().join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    let spec = SceneSpec { size: Some((640, 384)), num_objects: Some(2), ..SceneSpec::default() };
+    let scene = draw_scene(&mut Rng::new(41), &spec);
+    let large = image::imageops::resize(&scene.image, 4000, 2400, image::imageops::FilterType::Triangle);
+    // The same pixels twice: a JPEG, decoded at half size (2000 × 1200 still covers the
+    // 1280-pixel thumbnail), and a PNG, decoded whole.
+    large.save(photos.join("large.jpg")).unwrap();
+    large.save(photos.join("large.png")).unwrap();
+
+    let mut library = open(data.path());
+    index(&mut library, &[photos]);
+    let rows = library.catalog().all_photos().unwrap();
+    assert_eq!(rows.len(), 2);
+    let mut vectors = Vec::new();
+    let mut whole_boxes = Vec::new();
+    for row in &rows {
+        assert_eq!((row.metadata.width, row.metadata.height), (Some(4000), Some(2400)), "{}", row.path);
+        let thumb = library.paths().thumbnail(&row.hash, 1280);
+        assert_eq!(image::image_dimensions(&thumb).unwrap(), (1280, 768), "{}", row.path);
+        vectors.push(library.catalog().content_embedding(row.content_id).unwrap().unwrap().vector);
+
+        let regions = library.catalog().region_embeddings_for_content(row.content_id).unwrap();
+        assert!(!regions.is_empty(), "{} has regions", row.path);
+        for region in &regions {
+            let b = region.region.region_box;
+            assert!(b.x0 >= 0.0 && b.y0 >= 0.0 && b.x1 <= 4000.0 && b.y1 <= 2400.0, "{}: box {b:?} leaves the photo", row.path);
+        }
+        let right = regions.iter().map(|r| r.region.region_box.x1).fold(0.0f32, f32::max);
+        let bottom = regions.iter().map(|r| r.region.region_box.y1).fold(0.0f32, f32::max);
+        assert!(right > 3000.0 && bottom > 1800.0, "{}: boxes reach only ({right}, {bottom})", row.path);
+        let mut boxes: Vec<[i32; 4]> = regions
+            .iter()
+            .map(|r| {
+                let b = r.region.region_box;
+                [b.x0, b.y0, b.x1, b.y1].map(|v| (v / 100.0).round() as i32)
+            })
+            .collect();
+        boxes.sort();
+        whole_boxes.push(boxes);
+    }
+    let cosine: f32 = vectors[0].iter().zip(&vectors[1]).map(|(a, b)| a * b).sum();
+    assert!(cosine > 0.995, "reduced and full decodes embed alike: cosine {cosine}");
+    println!("region boxes in hundreds of pixels: {:?} / {:?}", whole_boxes[0], whole_boxes[1]);
+    let shared = whole_boxes[0].iter().filter(|b| whole_boxes[1].contains(b)).count();
+    assert!(shared * 2 >= whole_boxes[0].len(), "most regions of the reduced decode are found in the full one: {shared} of {}", whole_boxes[0].len());
+}
