@@ -123,7 +123,7 @@ enum Command {
         #[arg(long, value_name = "TEXT")]
         camera: Option<String>,
         /// Only this file type (extension such as jpg or png); repeat for several.
-        #[arg(long = "type", value_name = "EXT")]
+        #[arg(long = "type", value_name = "EXT", value_parser = parse_file_type)]
         types: Vec<String>,
         /// Find photos like this one (in the library or any image file).
         #[arg(long, value_name = "PATH")]
@@ -251,6 +251,15 @@ fn parse_unit_interval(value: &str) -> Result<f32, String> {
     }
 }
 
+fn parse_file_type(value: &str) -> Result<String, String> {
+    let extension = value.trim().trim_start_matches('.').to_lowercase();
+    if xunying::imaging::SUPPORTED_EXTENSIONS.contains(&extension.as_str()) {
+        return Ok(extension);
+    }
+    let known = xunying::imaging::SUPPORTED_EXTENSIONS.join(", ");
+    Err(format!("`{value}` is not a photo type Xunying indexes; use one of: {known}\n`{value}` 不是寻影索引的照片类型；可用：{known}"))
+}
+
 fn parse_box(value: &str) -> Result<[f32; 4], String> {
     let parts: Vec<f32> = value
         .split(',')
@@ -260,7 +269,18 @@ fn parse_box(value: &str) -> Result<[f32; 4], String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let usage_error = error.use_stderr();
+            let _ = error.print();
+            if !usage_error {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("命令行参数有误，请运行 `xunying --help` 查看用法。");
+            return ExitCode::from(2);
+        }
+    };
     init_logging(cli.verbose);
     match run(cli) {
         Ok(code) => code,
@@ -440,6 +460,12 @@ fn print_bundles(bundles: &[models::InstalledBundle], data_dir: &std::path::Path
             describe(&bundle.model_id)
         );
         print_error(&bundle.error);
+    }
+    if bundles.iter().any(|bundle| !bundle.verified && bundle.error.is_none()) {
+        println!(
+            "unverified: the files match their checksums, but no test inference has run yet; `xunying models verify NAME` runs one.\n\
+             unverified：文件与校验和一致，但尚未试运行推理；`xunying models verify 名称` 会试运行一次。"
+        );
     }
 }
 

@@ -178,10 +178,22 @@ pub fn status(options: LibraryOptions, json: bool, with_paths: bool) -> Result<(
     if !status.failures.is_empty() {
         println!("failed / 失败: {}", status.failures.len());
         for failure in &status.failures {
-            println!("  {} — {}", failure.path, failure.reason.lines().next().unwrap_or_default());
+            println!("{}", failure_lines(&failure.path, &failure.reason));
         }
     }
     Ok(())
+}
+
+/// A failure for `status`: the reason's lines (English, then Chinese) indented, after
+/// the path unless the reason already names it.
+fn failure_lines(path: &str, reason: &str) -> String {
+    let mut lines: Vec<String> = reason.lines().filter(|line| !line.trim().is_empty()).map(|line| format!("    {line}")).collect();
+    if !reason.contains(path) {
+        lines.insert(0, format!("  {path}"));
+    } else if let Some(first) = lines.first_mut() {
+        *first = format!("  {}", first.trim_start());
+    }
+    lines.join("\n")
 }
 
 /// Arguments of `xunying search`.
@@ -249,4 +261,16 @@ pub fn duplicates(options: LibraryOptions, threshold: f32, json: bool) -> Result
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::failure_lines;
+
+    #[test]
+    fn failure_path_is_printed_once() {
+        let reason = "/p/a.jpg is empty (0 bytes).\n/p/a.jpg 是空文件（0 字节）。";
+        assert_eq!(failure_lines("/p/a.jpg", reason), "  /p/a.jpg is empty (0 bytes).\n    /p/a.jpg 是空文件（0 字节）。");
+        assert_eq!(failure_lines("/p/b.jpg", "model failed\n模型失败"), "  /p/b.jpg\n    model failed\n    模型失败");
+    }
 }

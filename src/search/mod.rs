@@ -24,12 +24,15 @@ pub enum SearchError {
     /// Neither text nor an example photo was given.
     #[error("The query is empty. Type what you remember, such as \"a red circle\" or \"海边的日落\".\n查询为空。请输入你记得的内容，例如“红色的圆形”或“海边的日落”。")]
     EmptyQuery,
+    /// The example photo does not exist.
+    #[error("There is no file at {0}; give the path of a photo to search by.\n{0} 不存在；请给出用来搜索的照片路径。")]
+    ExampleMissing(PathBuf),
     /// The example photo could not be read.
-    #[error("Cannot use {path} as an example photo: {reason}\n无法将 {path} 用作示例照片：{reason}")]
+    #[error("Cannot use {path} as an example photo.\n无法将 {path} 用作示例照片。\n{reason}")]
     BadExample {
         /// The file.
         path: PathBuf,
-        /// Why.
+        /// Why, in English and then in Chinese.
         reason: String,
     },
     /// A date filter is not a date.
@@ -294,8 +297,14 @@ fn example_embedding(library: &Library, path: &Path) -> Result<Vec<f32>, SearchE
             }
         }
     }
-    let decoded = crate::imaging::decode_file(path, &library.options().decode_limits).map_err(|e| bad(e.to_string()))?;
-    let prepared = model.prepare(&decoded.rgb)?;
+    let bytes = std::fs::read(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => SearchError::ExampleMissing(path.to_path_buf()),
+        _ => bad(crate::imaging::ImagingError::Io { path: path.to_path_buf(), source }.to_string()),
+    })?;
+    let needed = |full_size| model.preprocessor().min_decode_size(full_size);
+    let decoded = crate::imaging::decode_file_bytes_reduced(&bytes, path, &library.options().decode_limits, &needed)
+        .map_err(|e| bad(e.to_string()))?;
+    let prepared = model.prepare_as(&decoded.rgb, decoded.full_size)?;
     let mut embedding = model.embed_images(std::slice::from_ref(&prepared), false)?.remove(0).embedding;
     l2_normalize(&mut embedding);
     Ok(embedding)
