@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::catalog::{Catalog, CatalogError, CatalogOp, FolderState};
+use crate::catalog::{Catalog, CatalogError, CatalogOp, FileRecord, FolderState};
 use crate::imaging::{self, DecodeLimits};
 use crate::keywords::KeywordError;
 use crate::model::{Model, ModelError, ModelOptions};
@@ -292,14 +292,31 @@ impl Library {
         let model_id = self.model.as_ref().map(|m| m.model_id().to_string()).unwrap_or_default();
 
         sink.event(progress::ProgressEvent::Phase { phase: Phase::Scan, total: None });
+        // The scopes of one folder are planned together, so that a file renamed between
+        // two watched paths is one move rather than a removal and a new file.
+        let mut by_folder: Vec<(crate::catalog::FolderId, Vec<scan::FoundFile>, Vec<FileRecord>)> = Vec::new();
         for (folder_id, scope) in scopes {
-            match self.plan_one(*folder_id, scope, &model_id)? {
-                Some(plan) => {
-                    summary.add(&plan.counts);
-                    plans.push(plan);
+            let Some((found, known)) = self.walk_scope(*folder_id, scope)? else {
+                summary.offline_folders.push(scope.clone());
+                continue;
+            };
+            match by_folder.iter_mut().find(|(id, _, _)| id == folder_id) {
+                Some((_, all_found, all_known)) => {
+                    all_found.extend(found);
+                    all_known.extend(known);
                 }
-                None => summary.offline_folders.push(scope.clone()),
+                None => by_folder.push((*folder_id, found, known)),
             }
+        }
+        for (folder_id, mut found, mut known) in by_folder {
+            // Overlapping scopes (a folder and a file inside it) name some files twice.
+            found.sort_by(|a, b| a.path.cmp(&b.path));
+            found.dedup_by(|a, b| a.path == b.path);
+            known.sort_by(|a, b| a.path.cmp(&b.path));
+            known.dedup_by(|a, b| a.path == b.path);
+            let plan = plan_scope(&self.catalog, folder_id, found, known, &model_id, self.options.settle)?;
+            summary.add(&plan.counts);
+            plans.push(plan);
         }
         sink.event(progress::ProgressEvent::Finished { phase: Phase::Scan });
 
@@ -323,9 +340,14 @@ impl Library {
         Ok(summary)
     }
 
-    /// Walks one scope and plans its work. Returns `None` when the folder root is
-    /// missing: the folder is marked offline and nothing is deleted.
-    fn plan_one(&mut self, folder_id: crate::catalog::FolderId, scope: &Path, model_id: &str) -> Result<Option<Plan>, LibraryError> {
+    /// Walks one scope: the supported files found in it, and the catalog's files under
+    /// it. Returns `None` when the folder root is missing: the folder is marked offline
+    /// and nothing is deleted.
+    fn walk_scope(
+        &mut self,
+        folder_id: crate::catalog::FolderId,
+        scope: &Path,
+    ) -> Result<Option<(Vec<scan::FoundFile>, Vec<FileRecord>)>, LibraryError> {
         let skip = vec![self.paths.root.clone()];
         let walk = if scope.is_file() {
             // A watcher event names a single file: that file alone is the scope.
@@ -360,8 +382,7 @@ impl Library {
             .into_iter()
             .filter(|f| plan::in_scope(&f.path, scope))
             .collect();
-        let plan = plan_scope(&self.catalog, folder_id, walk.files, known, model_id, self.options.settle)?;
-        Ok(Some(plan))
+        Ok(Some((walk.files, known)))
     }
 
     /// Contents that need (re-)embedding but are not in this run's jobs yet, such as all

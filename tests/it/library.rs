@@ -366,3 +366,25 @@ fn large_jpeg_decoded_reduced_keeps_full_size_boxes_and_embedding() {
     let shared = whole_boxes[0].iter().filter(|b| whole_boxes[1].contains(b)).count();
     assert!(shared * 2 >= whole_boxes[0].len(), "most regions of the reduced decode are found in the full one: {shared} of {}", whole_boxes[0].len());
 }
+
+#[test]
+fn rename_seen_by_the_watcher_counts_as_a_move() {
+    let data = tempfile::tempdir().unwrap();
+    let photos = data.path().join("photos");
+    let scenes = write_scenes(&photos, 2, 12);
+    let mut library = open(data.path());
+    index(&mut library, std::slice::from_ref(&photos));
+
+    // The watcher hands over both paths of a rename as separate scopes.
+    let renamed = photos.join("renamed.png");
+    std::fs::rename(&scenes[0], &renamed).unwrap();
+    let folder = library.catalog().folders().unwrap()[0].id;
+    let scopes = [(folder, scenes[0].clone()), (folder, renamed.clone())];
+    let summary = library.reconcile(&scopes, &NullSink, &AtomicBool::new(false)).unwrap();
+    let c = &summary.counts;
+    assert_eq!((c.moved, c.new, c.removed), (1, 0, 0), "{summary:?}");
+    assert_eq!(summary.inferences, 0);
+    let paths = all_paths(&library);
+    assert!(paths.iter().any(|p| p.ends_with("renamed.png")), "{paths:?}");
+    assert_eq!(paths.len(), 2);
+}
