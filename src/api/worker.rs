@@ -71,6 +71,7 @@ enum Step {
 
 fn run(service: Service) {
     tracing::info!("background indexer started");
+    warm_text_encoder(&service);
     let mut watcher: Option<FolderWatcher> = None;
     let mut roots: Vec<PathBuf> = Vec::new();
     loop {
@@ -97,6 +98,18 @@ fn run(service: Service) {
         }
     }
     tracing::info!("background indexer stopped");
+}
+
+/// Readies the text encoder before any indexing, so that the first search answers as
+/// fast as later ones. A search that arrives meanwhile waits for the same work.
+fn warm_text_encoder(service: &Service) {
+    let library = service.shared.library.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let Some(model) = library.model() else { return };
+    let started = std::time::Instant::now();
+    match model.warm_text_encoder() {
+        Ok(()) => tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "text encoder ready"),
+        Err(error) => tracing::warn!(%error, "cannot warm up the text encoder; the first search will load it"),
+    }
 }
 
 fn next_step(service: &Service, watching: bool) -> Step {

@@ -450,6 +450,13 @@ impl Model {
         Ok(results)
     }
 
+    /// Opens the text graph and runs it once on a short text, so that the first real
+    /// query pays neither for reading the graph nor for the runtime's first-run setup.
+    /// Long-running front ends call it right after loading the model.
+    pub fn warm_text_encoder(&self) -> Result<(), ModelError> {
+        self.embed_texts(&["a photo"], WalkType::Short).map(|_| ())
+    }
+
     /// Embeds one text against photos, choosing the short or long walk by its length.
     pub fn embed_query(&self, text: &str) -> Result<TextEmbedding, ModelError> {
         let walk = self.tokenizer.choose_photo_walk(text)?;

@@ -154,6 +154,9 @@ fn query_report_is_complete() {
     assert_eq!(text.device, "cpu");
     assert!(text.per_query.p50_ms > 0.0);
     assert!(text.first_answer_after_load_ms > text.first_query_ms);
+    assert!(text.warm_up_ms > 0.0);
+    assert!(text.first_answer_when_ready_ms >= text.first_query_ms + report.first_answer_ms - 0.001);
+    assert!(text.first_answer_after_load_ms >= text.first_answer_when_ready_ms + text.load_ms + text.warm_up_ms - 0.001);
 }
 
 #[test]

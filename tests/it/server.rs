@@ -396,3 +396,18 @@ fn events_stream_progress() {
     assert!(text.contains("text/event-stream"), "{text}");
     assert!(text.contains("event: progress"), "{text}");
 }
+
+#[test]
+fn background_worker_readies_the_text_encoder() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = Service::open(options(&dir.path().join("data"))).unwrap();
+    // No folders: nothing to index, so only the warm-up can open a graph.
+    assert_eq!(service.settings().device_in_use, None, "graphs open lazily");
+    let _background = service.start_background();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while service.settings().device_in_use.is_none() {
+        assert!(std::time::Instant::now() < deadline, "the text encoder was not opened in the background");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(service.settings().device_in_use.as_deref(), Some("cpu"));
+}
