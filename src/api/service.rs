@@ -298,9 +298,11 @@ impl Service {
         }
     }
 
-    /// Validates and stores settings. Interface settings apply at once; a change of
-    /// model bundle, device or regions applies when the service is opened again, which
-    /// [`SettingsView::restart_required`] reports.
+    /// Validates, applies and stores settings. A change of model bundle, device or
+    /// regions reconfigures the open library: the indexer pauses after its batch in
+    /// flight, and the new model loads. A bundle that fails to load changes nothing, and
+    /// the settings are then not stored. A full pass follows, which embeds every photo
+    /// again when the embedding space changed.
     pub fn update_settings(&self, settings: Settings) -> Result<SettingsView, ApiError> {
         settings.device.parse::<Device>().map_err(|e| ApiError::InvalidInput(e.to_string()))?;
         if let Some(name) = &settings.model_bundle {
@@ -317,7 +319,6 @@ impl Service {
         }
         let path = self.shared.base_options.data_dir.join(SETTINGS_FILE);
         let text = serde_json::to_string_pretty(&settings).map_err(|e| ApiError::InvalidInput(e.to_string()))?;
-        write_atomic(&path, text.as_bytes()).map_err(|source| ApiError::SaveSettings { path: path.clone(), source })?;
 
         let mut stored = self.lock_settings();
         let engine_changed = stored.model_bundle != settings.model_bundle
@@ -325,10 +326,18 @@ impl Service {
             || stored.regions_enabled != settings.regions_enabled
             || stored.max_regions_per_photo != settings.max_regions_per_photo;
         if engine_changed {
-            self.shared.restart_required.store(true, Ordering::SeqCst);
+            let effective = apply_settings(&self.shared.base_options, &settings);
+            let started = Instant::now();
+            self.lock_library_first().reconfigure(effective)?;
+            tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "applied model, device and region settings");
+            self.shared.restart_required.store(false, Ordering::SeqCst);
         }
+        write_atomic(&path, text.as_bytes()).map_err(|source| ApiError::SaveSettings { path: path.clone(), source })?;
         *stored = settings;
         drop(stored);
+        if engine_changed {
+            self.request_full_index();
+        }
         Ok(self.settings())
     }
 

@@ -335,7 +335,8 @@ pub struct SettingsView {
     pub device_in_use: Option<String>,
     /// Execution providers this ONNX Runtime offers.
     pub devices_available: Vec<String>,
-    /// Whether a change takes effect only after `xunying serve` (or the app) restarts.
+    /// Whether a model bundle installed since start-up is used only after `xunying
+    /// serve` (or the app) restarts. Settings changes apply at once.
     pub restart_required: bool,
 }
 

@@ -31,7 +31,7 @@ use crate::vectors::{VectorError, VectorKind};
 
 pub use derived::DerivedIndexes;
 pub use paths::DataPaths;
-use plan::{path_string, plan_scope, Plan, PlanCounts};
+use plan::{path_string, plan_scope, PlanCounts};
 use progress::{Phase, PhaseTracker, ProgressSink};
 use timing::{Stage, StageClock, StageTimes};
 
@@ -204,6 +204,52 @@ impl Library {
             _ => None,
         };
         Ok(Library { options, paths, catalog, model, regions, derived: None, clock: Arc::default() })
+    }
+
+    /// Applies new model, device and region settings to the open library, as opening it
+    /// again with `options` would, but without closing the catalog or the indexes. The
+    /// new model loads and runs its text graph once first, so a bundle that fails to
+    /// load changes nothing. When the
+    /// embedding space changes, every photo is marked for embedding again and the
+    /// vector indexes are rebuilt for the new model on next use. The data directory
+    /// must be the same.
+    pub fn reconfigure(&mut self, options: LibraryOptions) -> Result<(), LibraryError> {
+        if options.data_dir != self.options.data_dir {
+            return Err(LibraryError::DataDir {
+                path: options.data_dir.clone(),
+                source: std::io::Error::other("an open library keeps its data directory"),
+            });
+        }
+        let reload = options.model_dir != self.options.model_dir || options.model_options != self.options.model_options;
+        let loaded = match (&options.model_dir, reload) {
+            (Some(dir), true) => {
+                let model = Model::load(dir, options.model_options.clone())?;
+                // Running the text graph once proves the bundle and the device work
+                // before the old model is let go, and readies the first search.
+                model.warm_text_encoder()?;
+                Some(model)
+            }
+            _ => None,
+        };
+        let next = if reload { loaded.as_ref() } else { self.model.as_ref() };
+        let regions = match (&options.regions, next) {
+            (Some(config), Some(_)) => Some(RegionExtractor::new(config.clone(), options.model_options.device)?),
+            _ => None,
+        };
+        if let Some(model) = next {
+            if self.catalog.active_model()?.as_deref() != Some(model.model_id()) {
+                let switched = self.catalog.mark_all_for_reembedding(model.model_id())?;
+                tracing::info!(model_id = model.model_id(), photos = switched, "model changed; photos will be re-embedded");
+                self.derived = None;
+            }
+        }
+        if reload {
+            self.model = loaded;
+        }
+        tracing::info!(model_dir = ?options.model_dir, device = ?options.model_options.device, regions = options.regions.is_some(), "library reconfigured");
+        self.regions = regions;
+        self.options = options;
+        Ok(())
     }
 
     /// The catalog.

@@ -24,7 +24,7 @@ use super::tokenize::{TextTokenizer, WalkType};
 use super::ModelError;
 
 /// How to load a model.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelOptions {
     /// Where the encoders run.
     pub device: Device,

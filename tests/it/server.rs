@@ -398,7 +398,7 @@ fn events_stream_progress() {
 }
 
 #[test]
-fn background_worker_readies_the_text_encoder() {
+fn worker_warms_text_encoder() {
     let dir = tempfile::tempdir().unwrap();
     let service = Service::open(options(&dir.path().join("data"))).unwrap();
     // No folders: nothing to index, so only the warm-up can open a graph.
@@ -410,4 +410,62 @@ fn background_worker_readies_the_text_encoder() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(service.settings().device_in_use.as_deref(), Some("cpu"));
+}
+
+/// Copies the toy bundle and gives the copy another `model_id`: another embedding space.
+fn toy_in_another_space(dir: &Path) -> PathBuf {
+    let copy = dir.join("toy-other");
+    crate::support::copy_bundle(&crate::support::toy_bundle(), &copy);
+    let manifest_path = copy.join("manifest.json");
+    let mut manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    manifest["model_id"] = "xunying-toy/tiny/another-space".into();
+    std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+    copy
+}
+
+#[test]
+fn settings_switch_model_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    crate::library::write_scenes(&photos, 2, 17);
+    let data = dir.path().join("data");
+    open(&data).index(std::slice::from_ref(&photos), &NullSink, &AtomicBool::new(false)).unwrap();
+    let other = toy_in_another_space(dir.path());
+    let options = xunying::models::InstallOptions { name: Some("other".into()), activate: false, sha256: None, index: None };
+    xunying::models::install(&data, other.to_str().unwrap(), &options, &mut |_| {}).unwrap();
+
+    let service = Service::open(crate::library::options(&data)).unwrap();
+    let first_id = service.model_status().unwrap().model_id.unwrap();
+    assert_ne!(first_id, "xunying-toy/tiny/another-space");
+    assert_eq!(service.status().unwrap().pending, 0);
+
+    let mut settings = service.settings().settings;
+    settings.model_bundle = Some("other".into());
+    settings.device = "cpu".into();
+    let view = service.update_settings(settings.clone()).unwrap();
+    assert!(!view.restart_required, "the change applied at once");
+    assert_eq!(service.model_status().unwrap().model_id.as_deref(), Some("xunying-toy/tiny/another-space"));
+    assert_eq!(service.status().unwrap().pending, 2, "both photos wait to be embedded in the new space");
+
+    let _background = service.start_background();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while service.status().unwrap().pending > 0 {
+        assert!(std::time::Instant::now() < deadline, "the photos were not embedded again");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let hits = service.search(&xunying::api::SearchQuery { text: Some("red circle".into()), limit: 10, ..Default::default() }).unwrap();
+    assert_eq!(hits.hits.len(), 2, "search works in the new space");
+
+    // A bundle that cannot load changes nothing and is not stored.
+    let broken = data.join("models/other/text.onnx");
+    std::fs::write(&broken, b"not a graph").unwrap();
+    let mut back = settings.clone();
+    back.model_bundle = None;
+    back.device = "auto".into();
+    service.update_settings(back).unwrap();
+    assert_eq!(service.model_status().unwrap().model_id.as_deref(), Some(first_id.as_str()));
+    let error = service.update_settings(settings).unwrap_err();
+    assert!(!error.to_string().is_empty());
+    assert_eq!(service.model_status().unwrap().model_id.as_deref(), Some(first_id.as_str()), "the working model stays");
+    assert_eq!(service.settings().settings.model_bundle, None, "the failed change is not stored");
 }

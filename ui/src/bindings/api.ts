@@ -380,7 +380,8 @@ device_in_use: string | null,
  */
 devices_available: Array<string>, 
 /**
- * Whether a change takes effect only after `xunying serve` (or the app) restarts.
+ * Whether a model bundle installed since start-up is used only after `xunying
+ * serve` (or the app) restarts. Settings changes apply at once.
  */
 restart_required: boolean, };
 
