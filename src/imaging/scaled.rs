@@ -78,21 +78,34 @@ pub(crate) fn decode_reduced(
 
 /// Decodes the pixels at `request`, which is the photo's stored size divided by 1, 2,
 /// 4 or 8 and rounded up, as both decoders compute it.
-#[cfg(feature = "turbojpeg")]
 fn decode_pixels(
     bytes: &[u8],
-    _header: Decoder<std::io::Cursor<&[u8]>>,
+    header: Decoder<std::io::Cursor<&[u8]>>,
     format: PixelFormat,
     request: (u32, u32),
-    _limits: &DecodeLimits,
+    limits: &DecodeLimits,
 ) -> Result<RgbImage, String> {
+    #[cfg(feature = "turbojpeg")]
+    {
+        let _ = (header, format, limits);
+        decode_pixels_turbo(bytes, request)
+    }
+    #[cfg(not(feature = "turbojpeg"))]
+    {
+        let _ = bytes;
+        decode_pixels_rust(header, format, request, limits)
+    }
+}
+
+/// Decodes the pixels at `request` with libjpeg-turbo.
+#[cfg(feature = "turbojpeg")]
+fn decode_pixels_turbo(bytes: &[u8], request: (u32, u32)) -> Result<RgbImage, String> {
     let (width, height) = (request.0 as usize, request.1 as usize);
     let mut decompressor = turbojpeg::Decompressor::new().map_err(|error| error.to_string())?;
     let header = decompressor.read_header(bytes).map_err(|error| error.to_string())?;
     if !matches!(header.colorspace, turbojpeg::Colorspace::YCbCr | turbojpeg::Colorspace::Gray | turbojpeg::Colorspace::RGB) {
         return Err(format!("colour space {:?}", header.colorspace));
     }
-    let _ = format;
     let mut pixels = vec![0u8; width * height * 3];
     let image = turbojpeg::Image { pixels: pixels.as_mut_slice(), width, pitch: width * 3, height, format: turbojpeg::PixelFormat::RGB };
     // TurboJPEG picks the largest scaling factor whose output fits in `width × height`,
@@ -101,11 +114,9 @@ fn decode_pixels(
     RgbImage::from_raw(request.0, request.1, pixels).ok_or_else(|| "buffer size".to_string())
 }
 
-/// Decodes the pixels at `request`, which is the photo's stored size divided by 1, 2,
-/// 4 or 8 and rounded up, as both decoders compute it.
-#[cfg(not(feature = "turbojpeg"))]
-fn decode_pixels(
-    _bytes: &[u8],
+/// Decodes the pixels at `request` with `jpeg-decoder`'s scaled IDCT.
+#[cfg_attr(feature = "turbojpeg", allow(dead_code))]
+fn decode_pixels_rust(
     mut decoder: Decoder<std::io::Cursor<&[u8]>>,
     format: PixelFormat,
     request: (u32, u32),
@@ -121,4 +132,51 @@ fn decode_pixels(
         _ => RgbImage::from_raw(width, height, pixels),
     };
     rgb.ok_or_else(|| "buffer size".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Encodes a 1600 × 1200 JPEG of smooth gradients and a few hard edges.
+    fn sample_jpeg() -> Vec<u8> {
+        let rgb = RgbImage::from_fn(1600, 1200, |x, y| {
+            let edge = if (x / 200 + y / 200) % 2 == 0 { 40 } else { 0 };
+            image::Rgb([(x / 7) as u8, (y / 5) as u8, (120 + edge) as u8])
+        });
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90).encode_image(&rgb).unwrap();
+        jpeg
+    }
+
+    fn header_of(bytes: &[u8]) -> Decoder<std::io::Cursor<&[u8]>> {
+        let mut decoder = Decoder::new(std::io::Cursor::new(bytes));
+        decoder.read_info().unwrap();
+        decoder
+    }
+
+    #[test]
+    fn pure_rust_decode_scales_by_each_denominator() {
+        let jpeg = sample_jpeg();
+        for (denominator, expected) in [(2, (800, 600)), (4, (400, 300)), (8, (200, 150))] {
+            let request = (1600u32.div_ceil(denominator), 1200u32.div_ceil(denominator));
+            let rgb = decode_pixels_rust(header_of(&jpeg), PixelFormat::RGB24, request, &DecodeLimits::default()).unwrap();
+            assert_eq!(rgb.dimensions(), expected, "1/{denominator}");
+            // Red grows with x: 1/7 of the full-size column, sampled at the block centre.
+            let pixel = rgb.get_pixel(expected.0 / 2, expected.1 / 2).0;
+            assert!((i32::from(pixel[0]) - 800 / 7).abs() <= 4, "1/{denominator}: {pixel:?}");
+        }
+    }
+
+    #[cfg(feature = "turbojpeg")]
+    #[test]
+    fn both_decoders_agree_at_reduced_size() {
+        let jpeg = sample_jpeg();
+        let turbo = decode_pixels_turbo(&jpeg, (400, 300)).unwrap();
+        let rust = decode_pixels_rust(header_of(&jpeg), PixelFormat::RGB24, (400, 300), &DecodeLimits::default()).unwrap();
+        assert_eq!(turbo.dimensions(), rust.dimensions());
+        let total: u64 = turbo.as_raw().iter().zip(rust.as_raw()).map(|(a, b)| u64::from(a.abs_diff(*b))).sum();
+        let mean = total as f64 / turbo.as_raw().len() as f64;
+        assert!(mean < 1.5, "mean difference {mean:.2} grey levels");
+    }
 }

@@ -58,7 +58,7 @@ pub(crate) fn decode_job(job: EmbedJob, model: &Model, settings: &DecodeSettings
         }
     };
     // A large JPEG is decoded only as large as preprocessing and the missing
-    // thumbnails need; catalog sizes and region boxes still refer to the whole photo.
+    // thumbnails need. Catalog sizes and region boxes still refer to the whole photo.
     let thumbnails_missing = [THUMB_LARGE_EDGE_PX, THUMB_SMALL_EDGE_PX]
         .into_iter()
         .any(|edge| !settings.paths.thumbnail(&job.hash, edge).exists());

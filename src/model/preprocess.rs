@@ -186,16 +186,16 @@ impl Preprocessor {
         prepare_resized(image, (target_w, target_h), self.patch_size, budget, self.image_mean, self.image_std)
     }
 
-    /// The `(width, height)` the model input of a photo of `full_size` (upright) is
-    /// resized to.
+    /// Returns the `(width, height)` that the model input of a photo of `full_size`
+    /// (upright) is resized to.
     pub fn input_size(&self, full_size: (u32, u32)) -> (u32, u32) {
         let budget = choose_patch_budget(full_size.0, full_size.1, self.patch_size, &self.patch_budgets);
         let (target_h, target_w) = target_size(full_size.1.max(1), full_size.0.max(1), self.patch_size, budget);
         (target_w, target_h)
     }
 
-    /// The smallest reduced decode of a photo of `full_size` that preprocessing may
-    /// start from: twice the model input on each side. The antialiased resize then still
+    /// Returns the smallest reduced decode of a photo of `full_size` that
+    /// preprocessing may start from: twice the model input on each side. The antialiased resize then still
     /// shrinks by two or more, and on 12 and 24 MP JPEGs the model input stayed within 4
     /// grey levels (0.2 on average) of the one made from a full-size decode. Starting from
     /// the input size itself differed by up to 27 levels at sharp edges.
