@@ -100,8 +100,8 @@ fn run(service: Service) {
     tracing::info!("background indexer stopped");
 }
 
-/// Readies the text encoder before any indexing, so that the first search answers as
-/// fast as later ones. A search that arrives meanwhile waits for the same work.
+/// Readies the text encoder before any indexing, so that the first search is as fast
+/// as later ones. A search that arrives meanwhile waits for the same work.
 fn warm_text_encoder(service: &Service) {
     let library = service.shared.library.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let Some(model) = library.model() else { return };

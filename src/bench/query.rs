@@ -138,7 +138,7 @@ pub struct TextEncoderReport {
     /// A cold start: bundle load, warm-up, the first query's text embeddings, and
     /// opening the indexes and the first fused result.
     pub first_answer_after_load_ms: f64,
-    /// The first answer once the model is ready (loaded and warmed up): the first
+    /// Milliseconds to the first result once the model is ready (loaded and warmed up): the first
     /// query's text embeddings plus opening the indexes and the first fused result.
     pub first_answer_when_ready_ms: f64,
     /// Text embeddings plus the median ANN and fusion time at the first

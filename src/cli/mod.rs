@@ -184,8 +184,8 @@ pub fn status(options: LibraryOptions, json: bool, with_paths: bool) -> Result<(
     Ok(())
 }
 
-/// A failure for `status`: the reason's lines (English, then Chinese) indented, after
-/// the path unless the reason already names it.
+/// Formats a failure for `status`: the reason's lines (English, then Chinese)
+/// indented, after the path unless the reason already names it.
 fn failure_lines(path: &str, reason: &str) -> String {
     let mut lines: Vec<String> = reason.lines().filter(|line| !line.trim().is_empty()).map(|line| format!("    {line}")).collect();
     if !reason.contains(path) {
