@@ -48,6 +48,9 @@ impl std::str::FromStr for WalkType {
     }
 }
 
+/// The unknown token of Gemma's vocabulary and of the toy model's.
+const UNKNOWN_TOKEN: &str = "<unk>";
+
 /// Token ids for one text at one walk's fixed length.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenizedText {
@@ -69,6 +72,7 @@ pub struct TextTokenizer {
     lowercase: bool,
     pad_id: i64,
     eos_id: i64,
+    unk_id: Option<i64>,
     short_len: usize,
     long_len: usize,
 }
@@ -85,7 +89,8 @@ impl TextTokenizer {
     ) -> Result<Self, ModelError> {
         let tokenizer = Tokenizer::from_file(path)
             .map_err(|e| ModelError::Tokenizer { path: path.to_path_buf(), reason: e.to_string() })?;
-        Ok(TextTokenizer { tokenizer, path: path.to_path_buf(), lowercase, pad_id, eos_id, short_len, long_len })
+        let unk_id = tokenizer.token_to_id(UNKNOWN_TOKEN).map(i64::from);
+        Ok(TextTokenizer { tokenizer, path: path.to_path_buf(), lowercase, pad_id, eos_id, unk_id, short_len, long_len })
     }
 
     /// Sequence length of a walk.
@@ -104,6 +109,16 @@ impl TextTokenizer {
             .encode(normalized, false)
             .map_err(|e| ModelError::Tokenizer { path: self.path.clone(), reason: e.to_string() })?;
         Ok(encoding.get_ids().iter().map(|&id| i64::from(id)).collect())
+    }
+
+    /// Checks whether the text has tokens and all of them are the unknown token, so that
+    /// the model reads nothing of it. Gemma's byte fallback rarely produces the unknown
+    /// token, but word-level vocabularies such as the toy model's produce it for every
+    /// word outside them, emoji included.
+    pub fn only_unknown(&self, text: &str) -> Result<bool, ModelError> {
+        let Some(unk) = self.unk_id else { return Ok(false) };
+        let ids = self.content_ids(text)?;
+        Ok(!ids.is_empty() && ids.iter().all(|&id| id == unk))
     }
 
     /// Picks the walk for a query against photos: short when the text and EOS fit the

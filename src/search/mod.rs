@@ -166,6 +166,8 @@ struct QueryVectors {
     example: Option<Vec<f32>>,
     walk: Option<WalkType>,
     truncated: bool,
+    /// Whether every token of the text was the unknown token, so the text was not embedded.
+    unknown_words: bool,
 }
 
 /// Removes control characters, which carry no meaning for the model.
@@ -182,6 +184,12 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
     let (after, before) = (parse_bound(request.filters.after.as_deref(), false)?, parse_bound(request.filters.before.as_deref(), true)?);
     let queries = query_vectors(library, text.as_deref(), request)?;
     let mut notices = Vec::new();
+    if queries.unknown_words {
+        notices.push(
+            "The model recognises none of the words in this query, so photos were not matched by what they show; only file and folder names were searched. Try describing the photo in words.\n模型无法识别这个查询里的任何词，因此没有按照片内容匹配，只搜索了文件名和文件夹名。请试着用文字描述照片。"
+                .to_string(),
+        );
+    }
     if queries.truncated {
         notices.push(
             "The query is longer than the model reads (196 tokens), so only its beginning was used.\n查询超出模型可读取的长度（196 个词元），只使用了开头部分。"
@@ -266,8 +274,11 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
 
 fn query_vectors(library: &mut Library, text: Option<&str>, request: &SearchRequest) -> Result<QueryVectors, SearchError> {
     let model = library.model().ok_or(LibraryError::NoModel)?;
-    let mut vectors = QueryVectors { photo: None, region: None, example: None, walk: None, truncated: false };
+    let mut vectors = QueryVectors { photo: None, region: None, example: None, walk: None, truncated: false, unknown_words: false };
     if let Some(text) = text {
+        vectors.unknown_words = model.tokenizer().only_unknown(text)?;
+    }
+    if let Some(text) = text.filter(|_| !vectors.unknown_words) {
         let walk = match request.walk {
             Some(walk) => walk,
             None => model.tokenizer().choose_photo_walk(text)?,

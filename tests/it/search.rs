@@ -241,6 +241,12 @@ fn bad_queries_get_clear_messages() {
         let response = search(&mut indexed.library, &SearchRequest::text(odd, 5)).expect("odd text still searches");
         assert!(response.results.len() <= 5);
     }
+    let emoji = search(&mut indexed.library, &SearchRequest::text("🙂🎉🐱", 5)).unwrap();
+    assert!(emoji.results.is_empty(), "nothing matches by meaning or by name: {:?}", emoji.results);
+    assert!(emoji.notices.iter().any(|n| n.contains("recognises none of the words")), "{:?}", emoji.notices);
+    assert!(emoji.notices.iter().any(|n| n.contains("无法识别")), "{:?}", emoji.notices);
+    let known = search(&mut indexed.library, &SearchRequest::text("a red circle 🙂", 5)).unwrap();
+    assert!(known.notices.is_empty(), "one known word is enough: {:?}", known.notices);
     let long = search(&mut indexed.library, &SearchRequest::text(&"a red circle ".repeat(300), 5)).unwrap();
     assert!(long.truncated && long.notices.iter().any(|n| n.contains("shortened") || n.contains("开头")), "{:?}", long.notices);
 
