@@ -64,24 +64,19 @@ const DEFERRED_RETRIES: usize = 10;
 
 fn print_summary(summary: &IndexSummary) {
     let c = &summary.counts;
+    // `new` and `changed` count what planning found, and some of those files may then
+    // fail to decode. The photos actually indexed are therefore counted apart.
+    let indexed = (c.new + c.changed).saturating_sub(summary.failed_to_embed);
+    let failed = summary.failed() + c.known_failures;
     println!(
-        "new {} · changed {} · moved {} · removed {} · unchanged {} · failed {}",
-        c.new,
-        c.changed,
-        c.moved,
-        c.removed,
-        c.unchanged,
-        summary.failed() + c.known_failures
+        "found: new {} · changed {} · moved {} · removed {} · unchanged {}",
+        c.new, c.changed, c.moved, c.removed, c.unchanged
     );
-    println!(
-        "新增 {} · 修改 {} · 移动 {} · 删除 {} · 未变 {} · 失败 {}",
-        c.new,
-        c.changed,
-        c.moved,
-        c.removed,
-        c.unchanged,
-        summary.failed() + c.known_failures
-    );
+    println!("发现：新增 {} · 修改 {} · 移动 {} · 删除 {} · 未变 {}", c.new, c.changed, c.moved, c.removed, c.unchanged);
+    println!("indexed {indexed} · failed {failed} / 已索引 {indexed} · 失败 {failed}");
+    if failed > 0 {
+        println!("`xunying status` lists each failure with its reason / `xunying status` 列出每个失败及其原因");
+    }
     if c.deferred > 0 {
         println!("{} files are still being written and will be indexed later / {} 个文件仍在写入，稍后索引", c.deferred, c.deferred);
     }

@@ -179,6 +179,23 @@ fn sigkill_during_index_loses_nothing() {
 }
 
 #[test]
+fn summary_counts_failures_apart() {
+    let data = tempfile::tempdir().unwrap();
+    let root = data.path().join("photos");
+    write_scenes(&root, 3, 5);
+    std::fs::write(root.join("broken.jpg"), b"not a jpeg at all").unwrap();
+    let bundle = toy_bundle();
+    let args = ["index", root.to_str().unwrap(), "--quiet", "--settle-ms", "0", "--device", "cpu", "--model", bundle.to_str().unwrap()];
+    let output = xunying(&args, &data.path().join("data"));
+    assert!(output.status.success(), "{output:?}");
+    let text = stdout(&output);
+    assert!(text.contains("found: new 4 ·"), "{text}");
+    assert!(text.contains("indexed 3 · failed 1"), "{text}");
+    assert!(text.contains("已索引 3 · 失败 1"), "{text}");
+    assert!(text.contains("xunying status"), "{text}");
+}
+
+#[test]
 fn damaged_indexes_are_rebuilt() {
     let data = tempfile::tempdir().unwrap();
     let root = data.path().join("photos");
