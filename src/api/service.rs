@@ -207,9 +207,7 @@ impl Service {
         let stats = reader.stats()?;
         let mut folders = Vec::new();
         for folder in reader.folders()?.into_iter().filter(|f| f.state != CatalogFolderState::Removed) {
-            // NOTE: counting loads every file row of the folder; a catalog count query
-            // would scale better past a few hundred thousand photos.
-            let photos = reader.files_in_folder(folder.id)?.len() as u64;
+            let photos = reader.count_files_in_folder(folder.id)?;
             let state = if folder.state == CatalogFolderState::Offline || !folder.path.is_dir() {
                 FolderState::Offline
             } else {

@@ -138,6 +138,11 @@ impl Catalog {
         self.locate(read::files_in_folder(&self.conn, folder_id))
     }
 
+    /// Counts the files of a folder, from the folder index without reading the rows.
+    pub fn count_files_in_folder(&self, folder_id: FolderId) -> Result<u64, CatalogError> {
+        self.locate(read::count_files_in_folder(&self.conn, folder_id))
+    }
+
     /// Returns the file rows that hold a content, by id.
     pub fn files_of_content(&self, content_id: ContentId) -> Result<Vec<FileRecord>, CatalogError> {
         self.locate(read::files_of_content(&self.conn, content_id))

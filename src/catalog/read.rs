@@ -127,6 +127,12 @@ pub(crate) fn files_in_folder(conn: &Connection, folder_id: FolderId) -> Result<
     collect(&mut statement, [folder_id.0], file_record)
 }
 
+pub(crate) fn count_files_in_folder(conn: &Connection, folder_id: FolderId) -> Result<u64, Fault> {
+    let mut statement = conn.prepare_cached("SELECT COUNT(*) FROM files WHERE folder_id = ?1")?;
+    let count: i64 = statement.query_row([folder_id.0], |row| row.get(0))?;
+    Ok(count as u64)
+}
+
 pub(crate) fn files_of_content(conn: &Connection, content_id: ContentId) -> Result<Vec<FileRecord>, Fault> {
     let mut statement =
         conn.prepare_cached(&format!("SELECT {FILE_COLUMNS} FROM files WHERE content_id = ?1 ORDER BY id"))?;

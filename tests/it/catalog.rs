@@ -193,6 +193,7 @@ fn v1_fixture_still_opens() {
     let files = catalog.files_in_folder(folders[0].id).unwrap();
     let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(paths, ["/photos/cat-copy.jpg", "/photos/cat.jpg", "/photos/dog.png"]);
+    assert_eq!(catalog.count_files_in_folder(folders[0].id).unwrap(), 3);
     assert_eq!(files[0].content_id, files[1].content_id);
     assert_eq!(files[1].size, 2048);
     assert_eq!(files[1].mtime_ns, 1_700_000_000_123_456_789);
@@ -577,6 +578,7 @@ fn removed_folder_loses_files_keeps_id() {
     assert_eq!(outcome.contents_changed, [content_id]);
     assert_eq!(catalog.folders().unwrap()[0].state, FolderState::Removed);
     assert!(catalog.files_in_folder(folder_id).unwrap().is_empty());
+    assert_eq!(catalog.count_files_in_folder(folder_id).unwrap(), 0);
     assert!(catalog.content(content_id).unwrap().is_some(), "contents wait for orphan collection");
 
     assert_eq!(catalog.add_folder(Path::new("/photos")).unwrap(), folder_id);
