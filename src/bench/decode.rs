@@ -83,11 +83,7 @@ pub struct ReducedDecodeTime {
 
 /// Runs the decode benchmark.
 pub fn run_decode(options: &DecodeBenchOptions) -> Result<DecodeReport, BenchError> {
-    let scratch = match &options.scratch_dir {
-        Some(dir) => tempfile::tempdir_in(dir),
-        None => tempfile::tempdir(),
-    }
-    .map_err(|source| BenchError::io(options.scratch_dir.clone().unwrap_or_else(std::env::temp_dir), source))?;
+    let scratch = super::scratch_folder(options.scratch_dir.as_deref())?;
     let mut files = Vec::new();
     if let Some(dir) = &options.photo_dir {
         files.extend(photos_in(dir)?);

@@ -136,11 +136,7 @@ pub fn run_ingest(options: &IngestBenchOptions) -> Result<IngestReport, BenchErr
     if options.photo_dir.is_none() && options.generated.is_empty() {
         return Err(BenchError::InvalidOptions("give --photos DIR, --generate COUNTxMP, or both".into()));
     }
-    let scratch = match &options.scratch_dir {
-        Some(dir) => tempfile::tempdir_in(dir),
-        None => tempfile::tempdir(),
-    }
-    .map_err(|source| BenchError::io(options.scratch_dir.clone().unwrap_or_else(std::env::temp_dir), source))?;
+    let scratch = super::scratch_folder(options.scratch_dir.as_deref())?;
 
     let mut folders = Vec::new();
     if let Some(dir) = &options.photo_dir {

@@ -20,3 +20,25 @@ pub use ingest::{run_ingest, IngestBenchOptions, IngestReport, MemoryReport, Mod
 pub use photos::{write_generated_photos, GeneratedSet};
 pub use query::{run_query, ExpansionReport, QueryBenchOptions, QueryReport, TextEncoderReport};
 pub use stats::{percentile_ms, resident_memory_bytes, Latency};
+
+/// Creates a temporary folder for a benchmark's files inside `parent` (created when
+/// missing), or in the system's temporary folder. It is deleted when dropped.
+fn scratch_folder(parent: Option<&std::path::Path>) -> Result<tempfile::TempDir, BenchError> {
+    let Some(parent) = parent else {
+        return tempfile::tempdir().map_err(|source| BenchError::io(std::env::temp_dir(), source));
+    };
+    std::fs::create_dir_all(parent).map_err(|source| BenchError::io(parent.to_path_buf(), source))?;
+    tempfile::tempdir_in(parent).map_err(|source| BenchError::io(parent.to_path_buf(), source))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn scratch_folder_creates_missing_parent() {
+        let root = tempfile::tempdir().unwrap();
+        let parent = root.path().join("not/yet/there");
+        let scratch = super::scratch_folder(Some(&parent)).unwrap();
+        assert!(scratch.path().is_dir());
+        assert!(scratch.path().starts_with(&parent));
+    }
+}

@@ -194,11 +194,7 @@ pub fn run_query(options: &QueryBenchOptions) -> Result<QueryReport, BenchError>
         Some((model, _)) => (model.bundle().manifest.logit_scale, model.bundle().manifest.logit_bias),
         None => DEFAULT_CALIBRATION,
     };
-    let scratch = match &options.scratch_dir {
-        Some(dir) => tempfile::tempdir_in(dir),
-        None => tempfile::tempdir(),
-    }
-    .map_err(|source| BenchError::io(options.scratch_dir.clone().unwrap_or_else(std::env::temp_dir), source))?;
+    let scratch = super::scratch_folder(options.scratch_dir.as_deref())?;
 
     let generate_started = Instant::now();
     let clusters = ((options.photos as f64).sqrt() as usize).clamp(8, 1024);
