@@ -295,6 +295,24 @@ fn app_window_renders_ui_and_serves_library() {
     let status = app.invoke("status", json!({}));
     assert_eq!(status["ok"]["photos"], json!(2), "status: {status}");
 
+    // Query by image sends the photo as the raw body, the query in a header.
+    let example = std::fs::read(folder.join("blue disc.png")).unwrap();
+    let by_image = app.run_async(
+        "const done = arguments[arguments.length - 1];\
+         const headers = { 'x-xunying-query': encodeURIComponent(JSON.stringify({ limit: 5 })) };\
+         window.__TAURI_INTERNALS__.invoke('search_by_image', new Uint8Array(arguments[0]), { headers })\
+           .then(ok => done({ ok }), error => done({ error }));",
+        json!([example]),
+    );
+    let blue = folder.join("blue disc.png").to_string_lossy().into_owned();
+    assert_eq!(by_image["ok"]["hits"][0]["path"], json!(blue), "search_by_image: {by_image}");
+    let not_raw = app.invoke("search_by_image", json!({ "image": [1, 2, 3] }));
+    assert_eq!(not_raw["error"]["kind"], json!("invalid_input"), "search_by_image with JSON: {not_raw}");
+
+    // "Show in folder" for an id that is not in the library fails as not found.
+    let missing = app.invoke("reveal_photo", json!({ "id": 999_999 }));
+    assert_eq!(missing["error"]["kind"], json!("not_found"), "reveal_photo: {missing}");
+
     // The capability grants the app's commands only, and the CSP forbids eval.
     for command in ["plugin:dialog|open", "plugin:opener|open_path", "plugin:app|version"] {
         let denied = app.invoke(command, json!({}));
