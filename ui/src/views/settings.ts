@@ -4,13 +4,15 @@
 import type { ModelStatus, ProgressUpdate, Settings, SettingsView as SettingsData } from '../bindings/api';
 import type { Backend } from '../backend';
 import { h, clear } from '../dom';
-import { formatBytes, t } from '../i18n';
+import { formatBytes, locale, t } from '../i18n';
+import { InstallProgress } from './install-progress';
 
 export class SettingsView {
   readonly element: HTMLElement;
   private data: SettingsData | null = null;
   private models: ModelStatus | null = null;
   private notice = '';
+  private readonly installProgress = new InstallProgress();
 
   constructor(
     private readonly backend: Backend,
@@ -31,7 +33,7 @@ export class SettingsView {
 
   onProgress(update: ProgressUpdate): void {
     if (update.kind !== 'model_install') return;
-    this.notice = t('settings.install_stage', { stage: update.stage });
+    this.notice = this.installProgress.describe(update, locale());
     this.render();
   }
 
