@@ -174,10 +174,34 @@ fn recognise(head: &[u8], path: &Path) -> Result<PhotoFormat, ImagingError> {
     }
 }
 
+thread_local! {
+    /// Whether this thread is running decoder work under [`contain_panics`].
+    static CONTAINING_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Wraps the process's panic hook once, so that a panic caught by [`contain_panics`]
+/// prints nothing, because it is logged and recorded as the file's failure instead.
+/// Panics anywhere else still reach the previous hook.
+fn quiet_contained_panics() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !CONTAINING_PANICS.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// Runs decoder work so that a panic inside it becomes a `DecoderPanicked` error for
-/// this one file. The default panic hook still prints the panic to stderr.
+/// this one file, logged at warn level and not printed by the panic hook.
 fn contain_panics<T>(path: &Path, work: impl FnOnce() -> Result<T, ImagingError>) -> Result<T, ImagingError> {
-    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
+    quiet_contained_panics();
+    let was_containing = CONTAINING_PANICS.with(|flag| flag.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(work));
+    CONTAINING_PANICS.with(|flag| flag.set(was_containing));
+    result.unwrap_or_else(|payload| {
         let message = payload
             .downcast_ref::<&str>()
             .map(|text| text.to_string())

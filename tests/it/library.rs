@@ -196,6 +196,24 @@ fn summary_counts_failures_apart() {
 }
 
 #[test]
+fn decoder_panic_prints_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let root = data.path().join("photos");
+    std::fs::create_dir_all(&root).unwrap();
+    // The tiff crate (0.11) panics on this tiled, planar 16-bit file.
+    let name = "tiff_tiled_planar_16bit_RGB.tiff";
+    std::fs::copy(corpus_dir().join("odd").join(name), root.join(name)).unwrap();
+    let bundle = toy_bundle();
+    let args = ["index", root.to_str().unwrap(), "--quiet", "--settle-ms", "0", "--device", "cpu", "--model", bundle.to_str().unwrap()];
+    let output = xunying(&args, &data.path().join("data"));
+    assert!(output.status.success(), "{output:?}");
+    let errors = crate::support::stderr(&output);
+    assert!(!errors.contains("panicked at"), "{errors}");
+    assert!(!errors.contains("stack backtrace"), "{errors}");
+    assert!(stdout(&output).contains("failed 1"), "the file is recorded as failed");
+}
+
+#[test]
 fn damaged_indexes_are_rebuilt() {
     let data = tempfile::tempdir().unwrap();
     let root = data.path().join("photos");
