@@ -94,8 +94,8 @@ pub struct DataDirCheck {
 /// Runs every check. `model_dir` and `data_dir` are the resolved folders, if any.
 pub fn diagnose(model_dir: Option<&Path>, data_dir: Option<&Path>, options: &ModelOptions) -> DoctorReport {
     let runtime = check_runtime(options);
-    let model = check_model(model_dir);
-    let device = check_device(model_dir, runtime.ok && model.ok, options);
+    let mut model = check_model(model_dir);
+    let device = check_device(model_dir, runtime.ok && model.ok, options, &mut model);
     DoctorReport { runtime, device, model, data_dir: check_data_dir(data_dir) }
 }
 
@@ -165,7 +165,10 @@ fn empty_model_check(dir: Option<&Path>) -> ModelCheck {
     }
 }
 
-fn check_device(model_dir: Option<&Path>, ready: bool, options: &ModelOptions) -> DeviceCheck {
+/// Opens every graph of the bundle on the requested device, which proves both that the
+/// provider registers and that the graph files are readable. A graph the CPU cannot
+/// open fails the model check instead of the device check.
+fn check_device(model_dir: Option<&Path>, ready: bool, options: &ModelOptions, model_check: &mut ModelCheck) -> DeviceCheck {
     let requested = options.device.as_str().to_string();
     let (Some(dir), true) = (model_dir, ready) else {
         return DeviceCheck {
@@ -175,15 +178,34 @@ fn check_device(model_dir: Option<&Path>, ready: bool, options: &ModelOptions) -
             error: Some("Not checked: the runtime or the model failed.\n未检查：运行时或模型不可用。".into()),
         };
     };
-    // Opening the smallest graph is enough to prove the provider registers.
-    let opened = Bundle::load(dir).and_then(|bundle| {
-        let runtime = model::init_runtime(options.runtime_library.as_deref())?;
-        runtime.open_session(&bundle.path_of(&bundle.manifest.vision.dense_graph), options.device, 1)
-    });
-    match opened {
-        Ok((_, device)) => DeviceCheck { ok: true, requested, chosen: Some(device_label(device)), error: None },
+    match open_graphs(dir, options) {
+        Ok(device) => DeviceCheck { ok: true, requested, chosen: Some(device_label(device)), error: None },
+        Err(error @ model::ModelError::GraphOpen { .. }) => {
+            model_check.ok = false;
+            model_check.error = Some(error.to_string());
+            DeviceCheck {
+                ok: false,
+                requested,
+                chosen: None,
+                error: Some("Not checked: a model graph failed to open.\n未检查：模型计算图无法打开。".into()),
+            }
+        }
         Err(error) => DeviceCheck { ok: false, requested, chosen: None, error: Some(error.to_string()) },
     }
+}
+
+/// Opens the dense, vision and text graphs, smallest first, and returns the device the
+/// last one opened on.
+fn open_graphs(dir: &Path, options: &ModelOptions) -> Result<Device, model::ModelError> {
+    let bundle = Bundle::load(dir)?;
+    let runtime = model::init_runtime(options.runtime_library.as_deref())?;
+    let manifest = &bundle.manifest;
+    let mut chosen = Device::Cpu;
+    for graph in [&manifest.vision.dense_graph, &manifest.vision.graph, &manifest.text.graph] {
+        let (_, device) = runtime.open_session(&bundle.path_of(graph), options.device, 1)?;
+        chosen = device;
+    }
+    Ok(chosen)
 }
 
 fn device_label(device: Device) -> String {

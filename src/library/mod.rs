@@ -449,6 +449,7 @@ impl Library {
             return Ok(());
         }
         let total: u64 = jobs.iter().map(|j| j.files.len().max(1) as u64).sum();
+        self.model.as_ref().ok_or(LibraryError::NoModel)?.open_image_graphs(self.regions.is_some())?;
         let model = self.model.take().ok_or(LibraryError::NoModel)?;
         let regions = self.regions.take();
         // The region step checks the dense map against the photo's pixels (and a detector reads

@@ -162,6 +162,10 @@ impl LazySession {
         LazySession { graph, session: Mutex::new(None), device_used: Mutex::new(None), run_nanos: AtomicU64::new(0) }
     }
 
+    fn open(&self, runtime: &Runtime, options: &ModelOptions) -> Result<(), ModelError> {
+        self.with(runtime, options, |_| Ok(()))
+    }
+
     fn run_time(&self) -> Duration {
         Duration::from_nanos(self.run_nanos.load(Ordering::Relaxed))
     }
@@ -448,6 +452,17 @@ impl Model {
             }
         }
         Ok(results)
+    }
+
+    /// Opens the vision graph, and the dense graph when `with_dense`, without running
+    /// them. Indexing calls it first, so a damaged graph fails the run instead of
+    /// being recorded as a failure of every photo.
+    pub fn open_image_graphs(&self, with_dense: bool) -> Result<(), ModelError> {
+        self.vision.open(self.runtime, &self.options)?;
+        if with_dense {
+            self.dense.open(self.runtime, &self.options)?;
+        }
+        Ok(())
     }
 
     /// Opens the text graph and runs it once on a short text, so that the first real

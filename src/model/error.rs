@@ -167,6 +167,18 @@ pub enum ModelError {
     )]
     UnknownDevice(String),
 
+    /// ONNX Runtime could not open a graph file of the bundle on the CPU.
+    #[error(
+        "Cannot open the model graph {graph}: {source}\nThe bundle is damaged or incomplete. Run `xunying models verify` to check it, or install it again.\n\
+         无法打开模型计算图 {graph}：{source}\n模型包已损坏或不完整。请运行 `xunying models verify` 检查，或重新安装。"
+    )]
+    GraphOpen {
+        /// The graph file.
+        graph: PathBuf,
+        /// The runtime's error.
+        source: ort::Error,
+    },
+
     /// ONNX Runtime failed while creating a session or running a graph.
     #[error("ONNX Runtime failed while {context}: {source}\nONNX Runtime 在{context}时出错：{source}")]
     Ort {

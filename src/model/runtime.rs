@@ -325,7 +325,7 @@ impl Runtime {
         let mut builder = self.session_builder(intra_threads)?;
         let session = builder
             .commit_from_file(graph)
-            .map_err(|e| ModelError::ort(format!("opening {}", graph.display()), e))?;
+            .map_err(|source| ModelError::GraphOpen { graph: graph.to_path_buf(), source })?;
         tracing::info!(graph = %graph.display(), provider = "CPUExecutionProvider", "opened model graph");
         Ok((session, Device::Cpu))
     }

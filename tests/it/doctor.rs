@@ -89,6 +89,31 @@ fn doctor_missing_graph_is_reported() {
     assert!(error.contains("dense.onnx") && error.contains("模型包缺少文件"), "{error}");
 }
 
+/// Inverts bytes near the start of a file, where an ONNX file keeps its protobuf
+/// structure, and keeps its size.
+pub fn damage_file(path: &std::path::Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    for byte in &mut bytes[8..136] {
+        *byte = !*byte;
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn doctor_opens_every_graph() {
+    let data = tempfile::tempdir().unwrap();
+    let bundle = data.path().join("bundle");
+    copy_bundle(&toy_bundle(), &bundle);
+    damage_file(&bundle.join("vision.onnx"));
+    let (ok, report) = doctor_json(&["--model", bundle.to_str().unwrap()], data.path());
+    assert!(!ok);
+    assert_eq!(report["model"]["ok"], serde_json::json!(false), "{report}");
+    let error = report["model"]["error"].as_str().unwrap();
+    assert!(error.contains("vision.onnx"), "{error}");
+    assert!(error.contains("xunying models verify"), "{error}");
+    assert!(error.contains("模型包已损坏"), "{error}");
+}
+
 #[test]
 fn doctor_without_model_explains_setup() {
     let data = tempfile::tempdir().unwrap();

@@ -214,6 +214,27 @@ fn decoder_panic_prints_nothing() {
 }
 
 #[test]
+fn damaged_graph_stops_index() {
+    let data = tempfile::tempdir().unwrap();
+    let root = data.path().join("photos");
+    write_scenes(&root, 2, 6);
+    let bundle = data.path().join("bundle");
+    crate::support::copy_bundle(&toy_bundle(), &bundle);
+    crate::doctor::damage_file(&bundle.join("vision.onnx"));
+    let data_dir = data.path().join("data");
+    let args = ["index", root.to_str().unwrap(), "--quiet", "--settle-ms", "0", "--device", "cpu", "--model", bundle.to_str().unwrap()];
+    let output = xunying(&args, &data_dir);
+    assert!(!output.status.success(), "a damaged graph fails the run");
+    let message = crate::support::stderr(&output);
+    assert!(message.contains("Cannot open the model graph"), "{message}");
+    assert!(message.contains("无法打开模型计算图"), "{message}");
+
+    let status = xunying(&["status", "--json"], &data_dir);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&status)).unwrap();
+    assert_eq!(report["failures"], serde_json::json!([]), "no photo is blamed for the model: {report}");
+}
+
+#[test]
 fn damaged_indexes_are_rebuilt() {
     let data = tempfile::tempdir().unwrap();
     let root = data.path().join("photos");
