@@ -87,7 +87,12 @@ impl ApiError {
             ApiError::Library(LibraryError::NoModel) | ApiError::Search(SearchError::Library(LibraryError::NoModel)) => ApiErrorKind::NoModel,
             ApiError::Library(LibraryError::FolderNotFound(_)) => ApiErrorKind::NotFound,
             ApiError::Library(LibraryError::NotAFolder(_)) => ApiErrorKind::InvalidInput,
-            ApiError::Search(SearchError::EmptyQuery | SearchError::BadDate(_) | SearchError::BadExample { .. } | SearchError::ExampleMissing(_)) => ApiErrorKind::InvalidInput,
+            ApiError::Search(SearchError::EmptyQuery
+                | SearchError::BadDate(_)
+                | SearchError::EmptyDateRange { .. }
+                | SearchError::FolderNotInLibrary(_)
+                | SearchError::BadExample { .. }
+                | SearchError::ExampleMissing(_)) => ApiErrorKind::InvalidInput,
             ApiError::Models(ModelsError::NotInstalled { .. } | ModelsError::NoActiveBundle { .. }) => ApiErrorKind::NotFound,
             ApiError::Models(error) if is_user_input(error) => ApiErrorKind::InvalidInput,
             _ => ApiErrorKind::Internal,

@@ -38,6 +38,17 @@ pub enum SearchError {
     /// A date filter is not a date.
     #[error("Invalid date `{0}`; use YYYY, YYYY-MM or YYYY-MM-DD.\n日期 `{0}` 无效；请使用 YYYY、YYYY-MM 或 YYYY-MM-DD。")]
     BadDate(String),
+    /// The date range ends before it starts.
+    #[error("The date range is empty: --after {after} is later than --before {before}. Swap the two dates.\n日期范围为空：--after {after} 晚于 --before {before}。请交换这两个日期。")]
+    EmptyDateRange {
+        /// The start as given.
+        after: String,
+        /// The end as given.
+        before: String,
+    },
+    /// The folder filter is neither a library folder nor inside or above one.
+    #[error("{0} is not in the library, so no photo can match. `xunying status` lists the library's folders.\n{0} 不在图库中，因此没有照片可以匹配。`xunying status` 会列出图库中的文件夹。")]
+    FolderNotInLibrary(PathBuf),
     /// The library failed.
     #[error(transparent)]
     Library(#[from] LibraryError),
@@ -182,6 +193,17 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
         return Err(SearchError::EmptyQuery);
     }
     let (after, before) = (parse_bound(request.filters.after.as_deref(), false)?, parse_bound(request.filters.before.as_deref(), true)?);
+    if let (Some(start), Some(end)) = (&after, &before) {
+        if start > end {
+            return Err(SearchError::EmptyDateRange {
+                after: request.filters.after.clone().unwrap_or_default(),
+                before: request.filters.before.clone().unwrap_or_default(),
+            });
+        }
+    }
+    if let Some(folder) = &request.filters.folder {
+        check_folder_in_library(library, folder)?;
+    }
     let queries = query_vectors(library, text.as_deref(), request)?;
     let mut notices = Vec::new();
     if queries.unknown_words {
@@ -269,6 +291,12 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
         results.retain(|r| r.score >= min);
     }
     results.truncate(limit);
+    if results.is_empty() && library.catalog().stats()?.files == 0 {
+        notices.push(
+            "The library has no photos yet. Add a folder with `xunying index FOLDER` or on the Library screen.\n图库里还没有照片。请用 `xunying index 文件夹` 或在“图库”页面添加文件夹。"
+                .to_string(),
+        );
+    }
     Ok(SearchResponse { results, walk: queries.walk, truncated: queries.truncated, notices })
 }
 
@@ -370,6 +398,19 @@ fn gather_candidates(library: &mut Library, queries: &QueryVectors, text: Option
         contents.insert(row.content_id);
     }
     Ok(Candidates { contents, keywords })
+}
+
+/// Accepts a folder filter that is a library folder, lies inside one, or contains one.
+/// Offline folders count, because their photos stay searchable.
+fn check_folder_in_library(library: &Library, folder: &Path) -> Result<(), SearchError> {
+    let folder = folder.canonicalize().unwrap_or_else(|_| folder.to_path_buf());
+    let known = library
+        .catalog()
+        .folders()?
+        .into_iter()
+        .filter(|f| f.state != crate::catalog::FolderState::Removed)
+        .any(|f| folder.starts_with(&f.path) || f.path.starts_with(&folder));
+    if known { Ok(()) } else { Err(SearchError::FolderNotInLibrary(folder)) }
 }
 
 fn passes(row: &PhotoRow, filters: &Filters, after: Option<&str>, before: Option<&str>) -> bool {

@@ -190,6 +190,21 @@ fn filters_and_folder_keywords() {
     request.filters.after = Some("2000-01-01".into());
     assert_eq!(search(&mut indexed.library, &request).unwrap().results.len(), 12, "date filter keeps matching files");
 
+    let mut request = SearchRequest::text("a red circle", 12);
+    request.filters.after = Some("2030-01-01".into());
+    request.filters.before = Some("2020".into());
+    let error = search(&mut indexed.library, &request).unwrap_err();
+    assert!(matches!(error, SearchError::EmptyDateRange { .. }), "{error}");
+    assert!(error.to_string().contains("日期范围为空"), "{error}");
+
+    let mut request = SearchRequest::text("a red circle", 12);
+    request.filters.folder = Some(indexed._dir.path().join("elsewhere"));
+    let error = search(&mut indexed.library, &request).unwrap_err();
+    assert!(matches!(error, SearchError::FolderNotInLibrary(_)), "{error}");
+    assert!(error.to_string().contains("不在图库中"), "{error}");
+    request.filters.folder = Some(indexed._dir.path().to_path_buf());
+    assert_eq!(search(&mut indexed.library, &request).unwrap().results.len(), 12, "a folder above the library's folder keeps its photos");
+
     let plain = search(&mut indexed.library, &SearchRequest::text("red circle", 12)).unwrap();
     let blended = search(&mut indexed.library, &SearchRequest::text("red circle 旅行", 12)).unwrap();
     let top_travel = blended.results.iter().take(3).filter(|r| r.path.contains("旅行")).count();
@@ -267,6 +282,16 @@ fn bad_queries_get_clear_messages() {
     let message = error.to_string();
     assert!(message.contains("There is no file at"), "{message}");
     assert!(message.contains("不存在"), "{message}");
+}
+
+#[test]
+fn empty_library_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut library = open(&dir.path().join("data"));
+    let response = search(&mut library, &SearchRequest::text("a red circle", 5)).unwrap();
+    assert!(response.results.is_empty());
+    assert!(response.notices.iter().any(|n| n.contains("no photos yet")), "{:?}", response.notices);
+    assert!(response.notices.iter().any(|n| n.contains("还没有照片")), "{:?}", response.notices);
 }
 
 #[test]
