@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use xunying::library::watch::{FolderWatcher, WatchSignal};
-use xunying::library::{IndexSummary, Library, LibraryOptions};
+use xunying::library::{IndexSummary, Library, LibraryError, LibraryOptions};
 use xunying::search::duplicates::find_duplicates;
 use xunying::search::{search, Filters, SearchRequest, SearchResponse};
 
@@ -36,6 +36,10 @@ pub fn cancel_flag() -> Arc<AtomicBool> {
 /// `xunying index`.
 pub fn index(options: LibraryOptions, folders: &[PathBuf], json: bool, quiet: bool) -> Result<()> {
     let mut library = Library::open(options)?;
+    // Without a model nothing can be embedded, so the folders are not added either.
+    if library.model().is_none() {
+        return Err(LibraryError::NoModel.into());
+    }
     let sink = BarSink::new(quiet || json);
     let cancel = cancel_flag();
     let mut summary = library.index(folders, &sink, &cancel)?;

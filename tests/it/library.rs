@@ -214,6 +214,23 @@ fn decoder_panic_prints_nothing() {
 }
 
 #[test]
+fn index_without_model_adds_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let root = data.path().join("photos");
+    write_scenes(&root, 1, 8);
+    let data_dir = data.path().join("data");
+    let output = xunying(&["index", root.to_str().unwrap(), "--quiet"], &data_dir);
+    assert_eq!(output.status.code(), Some(2));
+    let message = crate::support::stderr(&output);
+    assert!(message.contains("No model bundle is set"), "{message}");
+    assert!(message.contains("未设置模型包"), "{message}");
+
+    let status = xunying(&["status", "--json"], &data_dir);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&status)).unwrap();
+    assert_eq!(report["folders"], serde_json::json!([]), "the folder is not added: {report}");
+}
+
+#[test]
 fn damaged_graph_stops_index() {
     let data = tempfile::tempdir().unwrap();
     let root = data.path().join("photos");
