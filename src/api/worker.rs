@@ -29,6 +29,22 @@ pub(crate) struct IndexerState {
     pub(crate) full_index_requested: bool,
     pub(crate) folder_modes: Vec<(PathBuf, WatchMode)>,
     shutdown: bool,
+    /// Indexing runs that failed in a row, for the retry delay.
+    failed_runs: u32,
+    /// The message of the last failed run, so a repeat is not logged as an error again.
+    last_failure: Option<String>,
+}
+
+/// The wait after a first failed indexing run. Each further failure in a row doubles
+/// it, up to [`MAX_RETRY_DELAY`].
+const FIRST_RETRY_DELAY: Duration = Duration::from_secs(5);
+/// The maximum wait between two failed indexing runs.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(300);
+
+/// Returns the wait after the `failed_runs`-th failure in a row (counting from 1).
+fn retry_delay(failed_runs: u32) -> Duration {
+    let doublings = failed_runs.saturating_sub(1).min(16);
+    FIRST_RETRY_DELAY.saturating_mul(1 << doublings).min(MAX_RETRY_DELAY)
 }
 
 /// Owns the background thread; dropping it stops the thread after the batch in flight.
@@ -155,6 +171,11 @@ fn run_index(service: &Service, scopes: &[(FolderId, PathBuf)], full: bool) -> O
     drop(library);
     let preempted = service.shared.preempt.load(Ordering::SeqCst);
     set_running(service, false);
+    if result.is_ok() {
+        let mut state = service.lock_indexer();
+        state.failed_runs = 0;
+        state.last_failure = None;
+    }
     match result {
         Ok(summary) if !preempted => Some(summary),
         Ok(summary) => {
@@ -163,9 +184,22 @@ fn run_index(service: &Service, scopes: &[(FolderId, PathBuf)], full: bool) -> O
             None
         }
         Err(error) => {
-            tracing::error!(%error, "background indexing failed");
+            let message = error.to_string();
+            let delay = {
+                let mut state = service.lock_indexer();
+                state.failed_runs += 1;
+                let repeated = state.last_failure.as_deref() == Some(message.as_str());
+                if repeated {
+                    tracing::debug!(%error, failed_runs = state.failed_runs, "background indexing failed again");
+                } else {
+                    tracing::error!(%error, "background indexing failed");
+                }
+                state.last_failure = Some(message);
+                retry_delay(state.failed_runs)
+            };
             record_error(service, &error);
-            wait_for_wake(service, Duration::from_secs(5));
+            tracing::info!(retry_in_s = delay.as_secs(), "indexing will be retried");
+            wait_for_wake(service, delay);
             None
         }
     }
@@ -364,4 +398,18 @@ pub(super) fn install_update(event: &InstallEvent) -> ProgressUpdate {
         InstallEvent::CheckingBundle => ("checking_bundle", None, None),
     };
     ProgressUpdate::ModelInstall { stage: stage.to_string(), received_bytes, total_bytes, error: None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delay_doubles_to_cap() {
+        assert_eq!(retry_delay(1), Duration::from_secs(5));
+        assert_eq!(retry_delay(2), Duration::from_secs(10));
+        assert_eq!(retry_delay(4), Duration::from_secs(40));
+        assert_eq!(retry_delay(7), MAX_RETRY_DELAY);
+        assert_eq!(retry_delay(u32::MAX), MAX_RETRY_DELAY);
+    }
 }
