@@ -410,7 +410,7 @@ impl Library {
             Err(error) => {
                 let root_missing = self.catalog.folders()?.iter().any(|f| f.id == folder_id && !f.path.is_dir());
                 if root_missing {
-                    tracing::warn!(folder = %scope.display(), %error, "folder is offline; its photos are kept");
+                    tracing::info!(folder = %scope.display(), %error, "folder is offline; its photos are kept");
                     self.catalog.set_folder_state(folder_id, FolderState::Offline)?;
                     return Ok(None);
                 }

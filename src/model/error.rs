@@ -148,6 +148,16 @@ pub enum ModelError {
         reason: &'static str,
     },
 
+    /// An explicitly requested execution provider is not compiled into this build.
+    #[error(
+        "The {device} device is not available in this build of Xunying, which was compiled without the `{device}` feature. Choose `--device auto` or `--device cpu`, or build with `--features {device}`.\n\
+         此版本的寻影编译时未启用 `{device}` 功能，无法使用 {device} 设备。请改用 `--device auto` 或 `--device cpu`，或用 `--features {device}` 重新编译。"
+    )]
+    DeviceNotCompiled {
+        /// The device name, such as `cuda`.
+        device: String,
+    },
+
     /// An explicitly requested execution provider cannot be used.
     #[error(
         "The {device} device cannot be used: {reason}. Choose `--device auto` or `--device cpu`.\n\
@@ -180,7 +190,7 @@ pub enum ModelError {
     },
 
     /// ONNX Runtime failed while creating a session or running a graph.
-    #[error("ONNX Runtime failed while {context}: {source}\nONNX Runtime 在{context}时出错：{source}")]
+    #[error("ONNX Runtime failed while {context}: {source}\nONNX Runtime 出错（{context}）：{source}")]
     Ort {
         /// What was being done, such as "running vision.onnx".
         context: String,

@@ -287,10 +287,7 @@ impl Runtime {
             Device::Cpu => Vec::new(),
             explicit => {
                 if !explicit.compiled_in() {
-                    return Err(ModelError::DeviceUnavailable {
-                        device: explicit.as_str().into(),
-                        reason: format!("this build of Xunying was compiled without the `{}` feature", explicit.as_str()),
-                    });
+                    return Err(ModelError::DeviceNotCompiled { device: explicit.as_str().into() });
                 }
                 vec![explicit]
             }

@@ -142,3 +142,28 @@ fn unknown_device_is_rejected() {
     let message = crate::support::stderr(&output);
     assert!(message.contains("Unknown device `tpu`") && message.contains("未知设备"), "{message}");
 }
+
+#[test]
+#[cfg(not(feature = "cuda"))]
+fn device_not_compiled_is_bilingual() {
+    let data = tempfile::tempdir().unwrap();
+    let bundle = toy_bundle();
+    let (ok, report) = doctor_json(&["--device", "cuda", "--model", bundle.to_str().unwrap()], data.path());
+    assert!(!ok);
+    let error = report["device"]["error"].as_str().unwrap();
+    assert!(error.contains("compiled without the `cuda` feature"), "{error}");
+    assert!(error.contains("未启用 `cuda` 功能"), "{error}");
+}
+
+#[test]
+fn cli_error_cause_not_repeated() {
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().join("data");
+    std::fs::write(&data_dir, b"a file where the data folder should be").unwrap();
+    let output = xunying(&["status"], &data_dir);
+    assert_eq!(output.status.code(), Some(2));
+    let message = crate::support::stderr(&output);
+    let last_line = message.trim_end().lines().last().unwrap_or_default();
+    let cause = "File exists (os error 17)";
+    assert_eq!(last_line.matches(cause).count(), 1, "{message}");
+}
