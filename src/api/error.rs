@@ -34,6 +34,9 @@ pub enum ApiError {
     /// The request is invalid.
     #[error("Invalid request: {0}\n请求无效：{0}")]
     InvalidInput(String),
+    /// The request body is not JSON of the expected shape; the text is the parser's.
+    #[error("The request body is not valid JSON for this call: {0}\n请求体不是此调用所需的有效 JSON：{0}")]
+    InvalidBody(String),
     /// A model install is already running.
     #[error("A model is already being installed. Wait for it to finish.\n已有模型正在安装，请等待其完成。")]
     InstallRunning,
@@ -82,7 +85,7 @@ impl ApiError {
             ApiError::PhotoNotFound(_) | ApiError::PhotoUnavailable { .. } | ApiError::FolderNotInLibrary(_) | ApiError::FolderNotFound(_) => {
                 ApiErrorKind::NotFound
             }
-            ApiError::RelativePath(_) | ApiError::InvalidInput(_) => ApiErrorKind::InvalidInput,
+            ApiError::RelativePath(_) | ApiError::InvalidInput(_) | ApiError::InvalidBody(_) => ApiErrorKind::InvalidInput,
             ApiError::InstallRunning => ApiErrorKind::Busy,
             ApiError::Library(LibraryError::NoModel) | ApiError::Search(SearchError::Library(LibraryError::NoModel)) => ApiErrorKind::NoModel,
             ApiError::Library(LibraryError::FolderNotFound(_)) => ApiErrorKind::NotFound,

@@ -243,6 +243,9 @@ impl Service {
         if !folder.is_absolute() {
             return Err(ApiError::RelativePath(path.to_string()));
         }
+        if folder.exists() && !folder.is_dir() {
+            return Err(ApiError::Library(crate::library::LibraryError::NotAFolder(path.to_string())));
+        }
         if !folder.is_dir() {
             return Err(ApiError::FolderNotFound(path.to_string()));
         }

@@ -5,7 +5,8 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -45,6 +46,26 @@ impl IntoResponse for HttpError {
 
 type ApiResult<T> = Result<T, HttpError>;
 
+/// A JSON request body. A body that is not JSON, or not of the expected shape, is
+/// rejected like any other invalid input: status 400 with a JSON error in both
+/// languages, instead of axum's plain-text rejection.
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = HttpError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) => Err(HttpError(ApiError::InvalidBody(rejection.body_text()))),
+        }
+    }
+}
+
 /// Runs a blocking service call off the async workers.
 async fn blocking<T: Send + 'static>(service: Service, call: impl FnOnce(&Service) -> Result<T, ApiError> + Send + 'static) -> ApiResult<T> {
     match tokio::task::spawn_blocking(move || call(&service)).await {
@@ -57,7 +78,7 @@ pub async fn status(State(service): State<Service>) -> ApiResult<impl IntoRespon
     Ok(Json(blocking(service, |s| s.status()).await?))
 }
 
-pub async fn search(State(service): State<Service>, Json(query): Json<SearchQuery>) -> ApiResult<impl IntoResponse> {
+pub async fn search(State(service): State<Service>, JsonBody(query): JsonBody<SearchQuery>) -> ApiResult<impl IntoResponse> {
     Ok(Json(blocking(service, move |s| s.search(&query)).await?))
 }
 
@@ -98,11 +119,11 @@ pub async fn image(State(service): State<Service>, Path((id, variant)): Path<(i6
     Ok((headers, image.bytes).into_response())
 }
 
-pub async fn add_folder(State(service): State<Service>, Json(request): Json<FolderRequest>) -> ApiResult<impl IntoResponse> {
+pub async fn add_folder(State(service): State<Service>, JsonBody(request): JsonBody<FolderRequest>) -> ApiResult<impl IntoResponse> {
     Ok(Json(blocking(service, move |s| s.add_folder(&request.path)).await?))
 }
 
-pub async fn remove_folder(State(service): State<Service>, Json(request): Json<FolderRequest>) -> ApiResult<impl IntoResponse> {
+pub async fn remove_folder(State(service): State<Service>, JsonBody(request): JsonBody<FolderRequest>) -> ApiResult<impl IntoResponse> {
     Ok(Json(blocking(service, move |s| s.remove_folder(&request.path)).await?))
 }
 
@@ -135,7 +156,7 @@ pub async fn settings(State(service): State<Service>) -> ApiResult<impl IntoResp
     Ok(Json(blocking(service, |s| Ok(s.settings())).await?))
 }
 
-pub async fn update_settings(State(service): State<Service>, Json(settings): Json<Settings>) -> ApiResult<impl IntoResponse> {
+pub async fn update_settings(State(service): State<Service>, JsonBody(settings): JsonBody<Settings>) -> ApiResult<impl IntoResponse> {
     Ok(Json(blocking(service, move |s| s.update_settings(settings)).await?))
 }
 
@@ -143,7 +164,7 @@ pub async fn models(State(service): State<Service>) -> ApiResult<impl IntoRespon
     Ok(Json(blocking(service, |s| s.model_status()).await?))
 }
 
-pub async fn install_model(State(service): State<Service>, Json(request): Json<ModelInstallRequest>) -> ApiResult<impl IntoResponse> {
+pub async fn install_model(State(service): State<Service>, JsonBody(request): JsonBody<ModelInstallRequest>) -> ApiResult<impl IntoResponse> {
     Ok(Json(blocking(service, move |s| s.install_model(&request)).await?))
 }
 
@@ -152,7 +173,7 @@ pub struct VerifyRequest {
     name: Option<String>,
 }
 
-pub async fn verify_model(State(service): State<Service>, Json(request): Json<VerifyRequest>) -> ApiResult<impl IntoResponse> {
+pub async fn verify_model(State(service): State<Service>, JsonBody(request): JsonBody<VerifyRequest>) -> ApiResult<impl IntoResponse> {
     Ok(Json(blocking(service, move |s| s.verify_model(request.name.as_deref())).await?))
 }
 

@@ -272,8 +272,11 @@ fn api_search_round_trip() {
 fn api_filters_and_more_like_this() {
     let other = fixture().photos.parent().unwrap().to_string_lossy().into_owned() + "/elsewhere";
     let filtered = api("POST", "/api/search", Some(serde_json::json!({ "text": "red", "filters": { "folder": other } })));
-    assert_eq!(filtered.status, 200);
-    assert!(filtered.json::<SearchResults>().hits.is_empty());
+    assert_eq!(filtered.status, 400, "a folder outside the library: {}", filtered.text());
+    assert_eq!(filtered.json::<serde_json::Value>()["kind"], "invalid_input");
+    let inside = api("POST", "/api/search", Some(serde_json::json!({ "text": "red", "filters": { "folder": fixture().photos } })));
+    assert_eq!(inside.status, 200);
+    assert!(!inside.json::<SearchResults>().hits.is_empty());
     let png_only = api("POST", "/api/search", Some(serde_json::json!({ "text": "red", "filters": { "types": ["jpg"] } })));
     assert!(png_only.json::<SearchResults>().hits.is_empty());
 
@@ -333,6 +336,20 @@ fn original_replaced_by_symlink_is_refused() {
 }
 
 #[test]
+fn bad_json_body_is_json_error() {
+    let bearer = format!("Bearer {}", fixture().token);
+    let headers = [("Host", host()), ("Authorization", bearer), ("Content-Type", "application/json".to_string())];
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let reply = send("POST", "/api/search", &headers, b"{ not json");
+    assert_eq!(reply.status, 400);
+    let body: serde_json::Value = serde_json::from_slice(&reply.body).expect("the error body is JSON");
+    assert_eq!(body["kind"], "invalid_input");
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("not valid JSON"), "{message}");
+    assert!(message.contains("有效 JSON"), "{message}");
+}
+
+#[test]
 fn api_status_and_folders() {
     let status: serde_json::Value = api("GET", "/api/status", None).json();
     assert_eq!(status["photos"], 3);
@@ -342,6 +359,9 @@ fn api_status_and_folders() {
     assert_eq!(api("POST", "/api/folders", Some(serde_json::json!({ "path": "relative/photos" }))).status, 400);
     assert_eq!(api("POST", "/api/folders", Some(serde_json::json!({ "path": "/no/such/folder" }))).status, 404);
     assert_eq!(api("DELETE", "/api/folders", Some(serde_json::json!({ "path": "/no/such/folder" }))).status, 404);
+    let photo_file = status["folders"][0]["path"].as_str().map(|folder| std::fs::read_dir(folder).unwrap().next().unwrap().unwrap().path()).unwrap();
+    let not_a_folder = api("POST", "/api/folders", Some(serde_json::json!({ "path": photo_file })));
+    assert_eq!(not_a_folder.status, 400, "a file given as a folder: {}", not_a_folder.text());
 
     let prefix = format!("{}/", fixture().photos.parent().unwrap().display());
     let suggestions: serde_json::Value = api("GET", &format!("/api/folders/suggest?prefix={}", prefix.replace('/', "%2F")), None).json();
