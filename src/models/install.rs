@@ -158,6 +158,10 @@ pub fn install(
             if sha256.is_some() {
                 return Err(ModelsError::Sha256ForFolder { path: dir });
             }
+            // Checking the source first makes an error name the user's file, not its
+            // staged copy. The copy is checked again before it is renamed into place.
+            progress(InstallEvent::CheckingBundle);
+            Bundle::load(&dir)?.verify_checksums()?;
             progress(InstallEvent::Unpacking);
             copy_bundle_files(&dir, staging.path())?;
             staging.path().to_path_buf()

@@ -422,6 +422,20 @@ fn damaged_bundle_file_leaves_nothing() {
 }
 
 #[test]
+fn damaged_folder_names_source_file() {
+    let temp = tempfile::tempdir().unwrap();
+    let source = fake_bundle(&temp.path().join("src"), "fake", "test/fake/0");
+    std::fs::write(source.join("dense.onnx"), b"not a grapH").unwrap();
+    let data = temp.path().join("data");
+
+    let error = install_error(&data, source.to_str().unwrap(), &InstallOptions::default());
+
+    assert!(matches!(error, ModelsError::Model(xunying::model::ModelError::Checksum { ref path }) if *path == source.join("dense.onnx")), "{error}");
+    assert!(!error.to_string().contains(".staging-"), "{error}");
+    assert!(installed_entries(&data).is_empty(), "{:?}", installed_entries(&data));
+}
+
+#[test]
 fn existing_name_is_kept() {
     let temp = tempfile::tempdir().unwrap();
     let first = fake_bundle(&temp.path().join("a"), "fake", "test/fake/0");
