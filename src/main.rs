@@ -101,6 +101,9 @@ enum Command {
         paths: bool,
     },
     /// Search photos by a Chinese or English description, or by an example photo.
+    // Negative numbers reach the value parsers, whose messages name the valid range,
+    // instead of clap's hint to write `-- -1`.
+    #[command(allow_negative_numbers = true)]
     Search {
         /// What you remember, such as "a red circle" or "海边的日落".
         query: Option<String>,
@@ -133,6 +136,7 @@ enum Command {
         min_score: Option<f32>,
     },
     /// Group photos whose embeddings are nearly identical.
+    #[command(allow_negative_numbers = true)]
     Duplicates {
         /// Cosine similarity from which photos count as near-duplicates.
         #[arg(long, default_value_t = xunying::search::duplicates::DEFAULT_DUPLICATE_THRESHOLD, value_parser = parse_unit_interval)]

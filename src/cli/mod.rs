@@ -82,7 +82,8 @@ fn print_summary(summary: &IndexSummary) {
         println!("`xunying status` lists each failure with its reason / `xunying status` 列出每个失败及其原因");
     }
     if c.deferred > 0 {
-        println!("{} files are still being written and will be indexed later / {} 个文件仍在写入，稍后索引", c.deferred, c.deferred);
+        let files = if c.deferred == 1 { "file is" } else { "files are" };
+        println!("{} {files} still being written and will be indexed later / {} 个文件仍在写入，稍后索引", c.deferred, c.deferred);
     }
     for folder in &summary.offline_folders {
         println!("offline, photos kept / 离线，照片已保留: {}", folder.display());

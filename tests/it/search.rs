@@ -315,6 +315,12 @@ fn cli_mistakes_explained_bilingually() {
     let message = crate::support::stderr(&output);
     assert!(!message.contains("not a photo type"), "`.JPG` is accepted as jpg: {message}");
 
+    let output = xunying(&["search", "cat", "--limit", "-1"], &data);
+    assert_eq!(output.status.code(), Some(2));
+    let message = crate::support::stderr(&output);
+    assert!(message.contains("not a whole number of at least 1"), "{message}");
+    assert!(!message.contains("-- -1"), "{message}");
+
     let output = xunying(&["--help"], &data);
     assert_eq!(output.status.code(), Some(0), "help is not an error");
 }
