@@ -262,11 +262,20 @@ fn print_query(report: &QueryReport) {
     );
     println!("open indexes {:.1} ms · first answer {:.1} ms", report.open_indexes_ms, report.first_answer_ms);
     println!();
-    println!("{:>9} {:>9} {:>9} {:>13} {:>14}", "expansion", "p50 ms", "p99 ms", "photo R@10", "region R@10");
+    println!(
+        "{:>9} {:>9} {:>9} {:>13} {:>14} {:>15} {:>16}",
+        "expansion", "p50 ms", "p99 ms", "photo R@10", "region R@10", "photo rescored", "region rescored"
+    );
     for e in &report.by_expansion {
         println!(
-            "{:>9} {:>9.2} {:>9.2} {:>13.3} {:>14.3}",
-            e.expansion_search, e.ann_and_fusion.p50_ms, e.ann_and_fusion.p99_ms, e.photo_recall_at_10, e.region_recall_at_10
+            "{:>9} {:>9.2} {:>9.2} {:>13.3} {:>14.3} {:>15.3} {:>16.3}",
+            e.expansion_search,
+            e.ann_and_fusion.p50_ms,
+            e.ann_and_fusion.p99_ms,
+            e.photo_recall_at_10,
+            e.region_recall_at_10,
+            e.photo_recall_at_10_rescored,
+            e.region_recall_at_10_rescored
         );
     }
     if let Some(text) = &report.text_encoder {

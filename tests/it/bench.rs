@@ -171,6 +171,8 @@ fn cli_query_prints_json() {
     assert_eq!(report["dim"], 32);
     assert_eq!(report["kind"], "i8");
     assert_eq!(report["by_expansion"].as_array().map(Vec::len), Some(2));
+    let rescored = report["by_expansion"][0]["region_recall_at_10_rescored"].as_f64().unwrap();
+    assert!(rescored >= 0.9, "200 rescored candidates of 600 regions hold the exact top 10: {rescored}");
     assert!(report["text_encoder"].is_null(), "no bundle is set");
 }
 
