@@ -267,10 +267,10 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
             (None, Some(e)) => e.clamp(0.0, 1.0),
             (None, None) => keyword.map(|k| request.weights.keyword * k).unwrap_or(0.0),
         };
-        let file = files
-            .iter()
-            .find(|f| candidates.keywords.contains_key(&f.file_id))
-            .unwrap_or(&files[0]);
+        // Copies of one photo share a result; it shows the copy whose name or folder
+        // matched the words best, else the first path.
+        let keyword_of = |f: &PhotoRow| candidates.keywords.get(&f.file_id).copied().unwrap_or(f32::NEG_INFINITY);
+        let file = files.iter().fold(&files[0], |best, f| if keyword_of(f) > keyword_of(best) { f } else { best });
         results.push(SearchResult {
             path: file.path.clone(),
             score,

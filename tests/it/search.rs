@@ -285,6 +285,21 @@ fn bad_queries_get_clear_messages() {
 }
 
 #[test]
+fn copy_shown_by_matching_name() {
+    let mut rng = Rng::new(63);
+    let scene = draw_scene(&mut rng, &SceneSpec { required: vec![(Colour::Red, Shape::Circle)], num_objects: Some(1), ..SceneSpec::default() });
+    let others = (0..4).map(|_| draw_scene(&mut rng, &SceneSpec::default()));
+    let scenes: Vec<Scene> = [scene.clone(), scene].into_iter().chain(others).collect();
+    // Both paths match 相册; only the copy's also matches 备份.
+    let mut indexed = index_scenes(scenes, |i| if i == 1 { "相册/备份".into() } else { "相册".into() });
+    let copy = indexed.scenes[1].0.clone();
+
+    let response = search(&mut indexed.library, &SearchRequest::text("a red circle 相册 备份", 10)).unwrap();
+    let copies: Vec<&str> = response.results.iter().map(|r| r.path.as_str()).filter(|p| *p == copy || *p == indexed.scenes[0].0).collect();
+    assert_eq!(copies, [copy.as_str()], "the copy in 备份 stands for both files");
+}
+
+#[test]
 fn empty_library_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let mut library = open(&dir.path().join("data"));
