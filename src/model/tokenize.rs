@@ -111,6 +111,28 @@ impl TextTokenizer {
         Ok(encoding.get_ids().iter().map(|&id| i64::from(id)).collect())
     }
 
+    /// Returns the pieces of the (lowercased) text that became the unknown token, in
+    /// order and without repeats.
+    pub fn unknown_pieces(&self, text: &str) -> Result<Vec<String>, ModelError> {
+        let Some(unk) = self.unk_id else { return Ok(Vec::new()) };
+        let normalized = if self.lowercase { text.to_lowercase() } else { text.to_string() };
+        let encoding = self
+            .tokenizer
+            .encode(normalized.as_str(), false)
+            .map_err(|e| ModelError::Tokenizer { path: self.path.clone(), reason: e.to_string() })?;
+        let mut pieces: Vec<String> = Vec::new();
+        for (&id, &(start, end)) in encoding.get_ids().iter().zip(encoding.get_offsets()) {
+            if i64::from(id) != unk {
+                continue;
+            }
+            let Some(piece) = normalized.get(start..end).map(str::trim).filter(|p| !p.is_empty()) else { continue };
+            if !pieces.iter().any(|p| p == piece) {
+                pieces.push(piece.to_string());
+            }
+        }
+        Ok(pieces)
+    }
+
     /// Checks whether the text has tokens and all of them are the unknown token, so that
     /// the model reads nothing of it. Gemma's byte fallback rarely produces the unknown
     /// token, but word-level vocabularies such as the toy model's produce it for every

@@ -179,6 +179,8 @@ struct QueryVectors {
     truncated: bool,
     /// Whether every token of the text was the unknown token, so the text was not embedded.
     unknown_words: bool,
+    /// Words of the text that became the unknown token while others did not.
+    unknown_pieces: Vec<String>,
 }
 
 /// Removes control characters, which carry no meaning for the model.
@@ -211,6 +213,12 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
             "The model recognises none of the words in this query, so photos were not matched by what they show; only file and folder names were searched. Try describing the photo in words.\n模型无法识别这个查询里的任何词，因此没有按照片内容匹配，只搜索了文件名和文件夹名。请试着用文字描述照片。"
                 .to_string(),
         );
+    }
+    if !queries.unknown_pieces.is_empty() {
+        let pieces = queries.unknown_pieces.join(", ");
+        notices.push(format!(
+            "The model does not know these words, so they add nothing to the match: {pieces}.\n模型不认识这些词，它们不会影响匹配：{pieces}。"
+        ));
     }
     if queries.truncated {
         notices.push(
@@ -267,7 +275,7 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
             (None, Some(e)) => e.clamp(0.0, 1.0),
             (None, None) => keyword.map(|k| request.weights.keyword * k).unwrap_or(0.0),
         };
-        // Copies of one photo share a result; it shows the copy whose name or folder
+        // Copies of one photo share a result, which shows the copy whose name or folder
         // matched the words best, else the first path.
         let keyword_of = |f: &PhotoRow| candidates.keywords.get(&f.file_id).copied().unwrap_or(f32::NEG_INFINITY);
         let file = files.iter().fold(&files[0], |best, f| if keyword_of(f) > keyword_of(best) { f } else { best });
@@ -302,9 +310,12 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
 
 fn query_vectors(library: &mut Library, text: Option<&str>, request: &SearchRequest) -> Result<QueryVectors, SearchError> {
     let model = library.model().ok_or(LibraryError::NoModel)?;
-    let mut vectors = QueryVectors { photo: None, region: None, example: None, walk: None, truncated: false, unknown_words: false };
+    let mut vectors = QueryVectors { photo: None, region: None, example: None, walk: None, truncated: false, unknown_words: false, unknown_pieces: Vec::new() };
     if let Some(text) = text {
         vectors.unknown_words = model.tokenizer().only_unknown(text)?;
+        if !vectors.unknown_words {
+            vectors.unknown_pieces = model.tokenizer().unknown_pieces(text)?;
+        }
     }
     if let Some(text) = text.filter(|_| !vectors.unknown_words) {
         let walk = match request.walk {

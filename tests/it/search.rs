@@ -260,8 +260,12 @@ fn bad_queries_get_clear_messages() {
     assert!(emoji.results.is_empty(), "nothing matches by meaning or by name: {:?}", emoji.results);
     assert!(emoji.notices.iter().any(|n| n.contains("recognises none of the words")), "{:?}", emoji.notices);
     assert!(emoji.notices.iter().any(|n| n.contains("无法识别")), "{:?}", emoji.notices);
-    let known = search(&mut indexed.library, &SearchRequest::text("a red circle 🙂", 5)).unwrap();
-    assert!(known.notices.is_empty(), "one known word is enough: {:?}", known.notices);
+    let known = search(&mut indexed.library, &SearchRequest::text("a purple elephant 🙂", 5)).unwrap();
+    assert!(!known.notices.iter().any(|n| n.contains("recognises none")), "one known word is enough: {:?}", known.notices);
+    assert!(known.notices.iter().any(|n| n.contains("match: elephant, 🙂.")), "{:?}", known.notices);
+    assert!(known.notices.iter().any(|n| n.contains("模型不认识这些词")), "{:?}", known.notices);
+    let plain = search(&mut indexed.library, &SearchRequest::text("a red circle", 5)).unwrap();
+    assert!(plain.notices.is_empty(), "{:?}", plain.notices);
     let long = search(&mut indexed.library, &SearchRequest::text(&"a red circle ".repeat(300), 5)).unwrap();
     assert!(long.truncated && long.notices.iter().any(|n| n.contains("shortened") || n.contains("开头")), "{:?}", long.notices);
 
