@@ -341,11 +341,13 @@ impl Library {
         // The scopes of one folder are planned together, so that a file renamed between
         // two watched paths is one move rather than a removal and a new file.
         let mut by_folder: Vec<(crate::catalog::FolderId, Vec<scan::FoundFile>, Vec<FileRecord>)> = Vec::new();
+        let mut walked_scopes: Vec<&Path> = Vec::new();
         for (folder_id, scope) in scopes {
             let Some((found, known)) = self.walk_scope(*folder_id, scope)? else {
                 summary.offline_folders.push(scope.clone());
                 continue;
             };
+            walked_scopes.push(scope);
             match by_folder.iter_mut().find(|(id, _, _)| id == folder_id) {
                 Some((_, all_found, all_known)) => {
                     all_found.extend(found);
@@ -354,6 +356,7 @@ impl Library {
                 None => by_folder.push((*folder_id, found, known)),
             }
         }
+        let stale_failures = self.stale_failures(&walked_scopes, &by_folder)?;
         for (folder_id, mut found, mut known) in by_folder {
             // Overlapping scopes (a folder and a file inside it) name some files twice.
             found.sort_by(|a, b| a.path.cmp(&b.path));
@@ -367,7 +370,7 @@ impl Library {
         sink.event(progress::ProgressEvent::Finished { phase: Phase::Scan });
 
         let mut jobs = Vec::new();
-        let mut cheap_ops: Vec<CatalogOp> = Vec::new();
+        let mut cheap_ops: Vec<CatalogOp> = stale_failures.into_iter().map(|path| CatalogOp::ClearFailure { path }).collect();
         for plan in plans {
             cheap_ops.extend(plan.ops);
             jobs.extend(plan.jobs);
@@ -429,6 +432,27 @@ impl Library {
             .filter(|f| plan::in_scope(&f.path, scope))
             .collect();
         Ok(Some((walk.files, known)))
+    }
+
+    /// Returns the recorded failures under the walked scopes whose files are gone, so
+    /// that a deleted broken file stops being listed as failed.
+    fn stale_failures(
+        &self,
+        scopes: &[&Path],
+        walked: &[(crate::catalog::FolderId, Vec<scan::FoundFile>, Vec<FileRecord>)],
+    ) -> Result<Vec<String>, LibraryError> {
+        if scopes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let found: std::collections::HashSet<String> =
+            walked.iter().flat_map(|(_, files, _)| files.iter().map(|f| f.path.to_string_lossy().into_owned())).collect();
+        Ok(self
+            .catalog
+            .failures()?
+            .into_iter()
+            .map(|failure| failure.path)
+            .filter(|path| !found.contains(path) && scopes.iter().any(|scope| Path::new(path).starts_with(scope)))
+            .collect())
     }
 
     /// Contents that need (re-)embedding but are not in this run's jobs yet, such as all

@@ -196,6 +196,22 @@ fn summary_counts_failures_apart() {
 }
 
 #[test]
+fn deleted_broken_file_leaves_failures() {
+    let data = tempfile::tempdir().unwrap();
+    let root = data.path().join("photos");
+    write_scenes(&root, 1, 9);
+    let broken = root.join("broken.jpg");
+    std::fs::write(&broken, b"not a jpeg at all").unwrap();
+    let mut library = open(&data.path().join("data"));
+    index(&mut library, &[root.clone()]);
+    assert_eq!(library.catalog().failures().unwrap().len(), 1);
+
+    std::fs::remove_file(&broken).unwrap();
+    index(&mut library, &[root]);
+    assert!(library.catalog().failures().unwrap().is_empty(), "the failure of a deleted file is forgotten");
+}
+
+#[test]
 fn decoder_panic_prints_nothing() {
     let data = tempfile::tempdir().unwrap();
     let root = data.path().join("photos");
