@@ -105,7 +105,47 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [MIGRATION_1];
 
 /// Opens a catalog for writing: creates the file if needed, applies the connection
 /// settings, runs pending migrations and a quick integrity check.
+///
+/// Two processes opening a new catalog at once (a `watch` starting while `status`
+/// runs) can get "database is locked" without SQLite's busy handler being consulted,
+/// as switching to WAL does. Such an open is retried until [`BUSY_TIMEOUT`].
 pub(crate) fn open_writable(path: &Path) -> Result<Connection, CatalogError> {
+    retry_while_busy(path, || try_open_writable(path))
+}
+
+/// Opens an existing catalog read-only. It must already be at [`SCHEMA_VERSION`],
+/// because only a writer may migrate. A locked database is retried as in
+/// [`open_writable`].
+pub(crate) fn open_read_only(path: &Path) -> Result<Connection, CatalogError> {
+    retry_while_busy(path, || try_open_read_only(path))
+}
+
+fn retry_while_busy(path: &Path, open: impl Fn() -> Result<Connection, CatalogError>) -> Result<Connection, CatalogError> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match open() {
+            Err(error) if is_busy(&error) && std::time::Instant::now() < deadline => {
+                tracing::debug!(path = %path.display(), %error, "the catalog is locked by another process; retrying");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            result => return result,
+        }
+    }
+}
+
+fn is_busy(error: &CatalogError) -> bool {
+    let source = match error {
+        CatalogError::Database { source, .. } | CatalogError::Migration { source, .. } => source,
+        _ => return false,
+    };
+    matches!(
+        source,
+        rusqlite::Error::SqliteFailure(failure, _)
+            if matches!(failure.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+fn try_open_writable(path: &Path) -> Result<Connection, CatalogError> {
     let conn = Connection::open(path).map_err(|source| database(path, source))?;
     configure(&conn).map_err(|source| database(path, source))?;
     conn.pragma_update_and_check(None, "journal_mode", "wal", |row| row.get::<_, String>(0))
@@ -122,9 +162,7 @@ pub(crate) fn open_writable(path: &Path) -> Result<Connection, CatalogError> {
     Ok(conn)
 }
 
-/// Opens an existing catalog read-only. It must already be at [`SCHEMA_VERSION`],
-/// because only a writer may migrate.
-pub(crate) fn open_read_only(path: &Path) -> Result<Connection, CatalogError> {
+fn try_open_read_only(path: &Path) -> Result<Connection, CatalogError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|source| database(path, source))?;
     configure(&conn).map_err(|source| database(path, source))?;
@@ -158,6 +196,16 @@ pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
 /// Rejects SQLite files of other applications: a foreign application id, or tables in
 /// a file that has no id and no schema version.
 fn check_application(conn: &Connection, path: &Path) -> Result<(), CatalogError> {
+    // One read transaction, so that all three reads see the same state even while
+    // another process is creating the catalog.
+    let snapshot =
+        rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Deferred).map_err(|source| database(path, source))?;
+    let checked = check_application_in(&snapshot, path);
+    snapshot.commit().map_err(|source| database(path, source))?;
+    checked
+}
+
+fn check_application_in(conn: &Connection, path: &Path) -> Result<(), CatalogError> {
     let application_id: i32 = conn
         .pragma_query_value(None, "application_id", |row| row.get(0))
         .map_err(|source| database(path, source))?;

@@ -981,3 +981,26 @@ fn check_kill_catalog(catalog: &Catalog, round: u32, seed: u64) -> u64 {
     num_batches
 }
 
+
+#[test]
+fn concurrent_first_opens_all_succeed() {
+    for round in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.sqlite");
+        let barrier = std::sync::Barrier::new(6);
+        let errors: Vec<String> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..6)
+                .map(|i| {
+                    let (path, barrier) = (&path, &barrier);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        let opened = if i % 2 == 0 { Catalog::open(path).map(drop) } else { Catalog::open(path).and_then(|c| c.stats()).map(drop) };
+                        opened.err().map(|e| e.to_string())
+                    })
+                })
+                .collect();
+            handles.into_iter().filter_map(|h| h.join().unwrap()).collect()
+        });
+        assert!(errors.is_empty(), "round {round}: {errors:?}");
+    }
+}
