@@ -3,7 +3,7 @@
 //! the image it returns is already upright and its EXIF orientation is not applied again.
 
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use libheif_rs::{ColorSpace, DecodingOptions, HeifContext, HeifError, ImageHandle, LibHeif, RgbChroma};
 
@@ -15,10 +15,20 @@ fn libheif() -> &'static LibHeif {
     LIBHEIF.get_or_init(LibHeif::new)
 }
 
+/// Serialises every use of libheif in this process. Its authors promise safety only for
+/// one context per thread, and in a parallel test run a rotated AVIF once came back
+/// unrotated while other threads decoded HEIF files. HEIF files are few in a typical
+/// library, so decoding them one at a time costs little.
+fn libheif_lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Reads the upright size of the primary image. The orientation is always 1 because
 /// libheif applies the transforms.
 pub(crate) fn probe(path: &Path, format: PhotoFormat) -> Result<ImageInfo, ImagingError> {
     let bytes = std::fs::read(path).map_err(|source| ImagingError::Io { path: path.to_path_buf(), source })?;
+    let _guard = libheif_lock();
     let _ = libheif();
     let context = HeifContext::read_from_bytes(&bytes).map_err(|error| map_error(error, path, format))?;
     let handle = context.primary_image_handle().map_err(|error| map_error(error, path, format))?;
@@ -32,6 +42,7 @@ pub(crate) fn decode(
     format: PhotoFormat,
     limits: &DecodeLimits,
 ) -> Result<DecodedImage, ImagingError> {
+    let _guard = libheif_lock();
     // libheif must be initialised before a context is read.
     let _ = libheif();
     let context = HeifContext::read_from_bytes(bytes).map_err(|error| map_error(error, path, format))?;
