@@ -178,15 +178,23 @@ fn sigkill_during_index_loses_nothing() {
     assert_eq!(derived.regions.len() as u64, stats.regions, "region vectors match the catalog");
 }
 
+/// Runs `xunying index ROOT` on the CPU with `bundle`, waiting for no file to settle.
+fn index_cli(root: &Path, bundle: &Path, data_dir: &Path) -> std::process::Output {
+    let args = ["index", root.to_str().unwrap(), "--quiet", "--settle-ms", "0", "--device", "cpu", "--model", bundle.to_str().unwrap()];
+    xunying(&args, data_dir)
+}
+
+fn status_json(data_dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&stdout(&xunying(&["status", "--json"], data_dir))).unwrap()
+}
+
 #[test]
 fn summary_counts_failures_apart() {
     let data = tempfile::tempdir().unwrap();
     let root = data.path().join("photos");
     write_scenes(&root, 3, 5);
     std::fs::write(root.join("broken.jpg"), b"not a jpeg at all").unwrap();
-    let bundle = toy_bundle();
-    let args = ["index", root.to_str().unwrap(), "--quiet", "--settle-ms", "0", "--device", "cpu", "--model", bundle.to_str().unwrap()];
-    let output = xunying(&args, &data.path().join("data"));
+    let output = index_cli(&root, &toy_bundle(), &data.path().join("data"));
     assert!(output.status.success(), "{output:?}");
     let text = stdout(&output);
     assert!(text.contains("found: new 4 ·"), "{text}");
@@ -219,9 +227,7 @@ fn decoder_panic_prints_nothing() {
     // The tiff crate (0.11) panics on this tiled, planar 16-bit file.
     let name = "tiff_tiled_planar_16bit_RGB.tiff";
     std::fs::copy(corpus_dir().join("odd").join(name), root.join(name)).unwrap();
-    let bundle = toy_bundle();
-    let args = ["index", root.to_str().unwrap(), "--quiet", "--settle-ms", "0", "--device", "cpu", "--model", bundle.to_str().unwrap()];
-    let output = xunying(&args, &data.path().join("data"));
+    let output = index_cli(&root, &toy_bundle(), &data.path().join("data"));
     assert!(output.status.success(), "{output:?}");
     let errors = crate::support::stderr(&output);
     assert!(!errors.contains("panicked at"), "{errors}");
@@ -241,8 +247,7 @@ fn index_without_model_adds_nothing() {
     assert!(message.contains("No model bundle is set"), "{message}");
     assert!(message.contains("未设置模型包"), "{message}");
 
-    let status = xunying(&["status", "--json"], &data_dir);
-    let report: serde_json::Value = serde_json::from_str(&stdout(&status)).unwrap();
+    let report = status_json(&data_dir);
     assert_eq!(report["folders"], serde_json::json!([]), "the folder is not added: {report}");
 }
 
@@ -255,15 +260,13 @@ fn damaged_graph_stops_index() {
     crate::support::copy_bundle(&toy_bundle(), &bundle);
     crate::doctor::damage_file(&bundle.join("vision.onnx"));
     let data_dir = data.path().join("data");
-    let args = ["index", root.to_str().unwrap(), "--quiet", "--settle-ms", "0", "--device", "cpu", "--model", bundle.to_str().unwrap()];
-    let output = xunying(&args, &data_dir);
+    let output = index_cli(&root, &bundle, &data_dir);
     assert!(!output.status.success(), "a damaged graph fails the run");
     let message = crate::support::stderr(&output);
     assert!(message.contains("Cannot open the model graph"), "{message}");
     assert!(message.contains("无法打开模型计算图"), "{message}");
 
-    let status = xunying(&["status", "--json"], &data_dir);
-    let report: serde_json::Value = serde_json::from_str(&stdout(&status)).unwrap();
+    let report = status_json(&data_dir);
     assert_eq!(report["failures"], serde_json::json!([]), "no photo is blamed for the model: {report}");
 }
 
