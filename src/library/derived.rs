@@ -1,6 +1,8 @@
 //! The derived indexes (photo vectors, region vectors, keywords) kept in step with the
 //! catalog: opened when they match the catalog's generation, rebuilt from it otherwise,
-//! and updated from each committed batch.
+//! and updated from each committed batch. Vector index files are opened as memory-mapped
+//! views, so the first search does not wait for them to be read whole. A view is loaded
+//! into memory at its first change.
 
 use crate::catalog::{BatchOutcome, Catalog, ContentId, PhotoRow, RegionId};
 use crate::keywords::{KeywordDoc, KeywordIndex, OpenOutcome as KeywordOpen};
@@ -47,7 +49,7 @@ impl DerivedIndexes {
             }
         }
 
-        let photos = match VectorIndex::open(&paths.photo_vectors(), &spec, generation) {
+        let photos = match VectorIndex::open_view(&paths.photo_vectors(), &spec, generation) {
             OpenOutcome::Ready(index) => index,
             OpenOutcome::NeedsRebuild { reason } => {
                 tracing::info!(?reason, "rebuilding the photo vector index from the catalog");
@@ -56,7 +58,7 @@ impl DerivedIndexes {
                 rebuild_vectors(&paths.photo_vectors(), &spec, rows, generation, sink)?
             }
         };
-        let regions = match VectorIndex::open(&paths.region_vectors(), &spec, generation) {
+        let regions = match VectorIndex::open_view(&paths.region_vectors(), &spec, generation) {
             OpenOutcome::Ready(index) => index,
             OpenOutcome::NeedsRebuild { reason } => {
                 tracing::info!(?reason, "rebuilding the region vector index from the catalog");
@@ -81,6 +83,10 @@ impl DerivedIndexes {
 
     /// Applies what one committed batch changed.
     pub fn apply(&mut self, catalog: &Catalog, outcome: &BatchOutcome) -> Result<(), LibraryError> {
+        if !outcome.regions_deleted.is_empty() || !outcome.contents_embedded.is_empty() {
+            self.regions.make_writable()?;
+            self.photos.make_writable()?;
+        }
         if !outcome.regions_deleted.is_empty() {
             let keys: Vec<u64> = outcome.regions_deleted.iter().map(|id| id.0 as u64).collect();
             self.regions.remove(&keys)?;
@@ -101,8 +107,10 @@ impl DerivedIndexes {
             let items: Vec<(u64, &[f32])> = region_rows.iter().map(|(k, v)| (*k, v.as_slice())).collect();
             self.regions.add_batch(&items)?;
         }
-        let items: Vec<(u64, &[f32])> = photo_rows.iter().map(|(k, v)| (*k, v.as_slice())).collect();
-        self.photos.add_batch(&items)?;
+        if !photo_rows.is_empty() {
+            let items: Vec<(u64, &[f32])> = photo_rows.iter().map(|(k, v)| (*k, v.as_slice())).collect();
+            self.photos.add_batch(&items)?;
+        }
 
         if !outcome.files_removed.is_empty() {
             let ids: Vec<u64> = outcome.files_removed.iter().map(|id| id.0 as u64).collect();
@@ -119,10 +127,12 @@ impl DerivedIndexes {
     pub fn remove_orphans(&mut self, contents: &[ContentId], regions: &[RegionId]) -> Result<(), LibraryError> {
         if !contents.is_empty() {
             let keys: Vec<u64> = contents.iter().map(|id| id.0 as u64).collect();
+            self.photos.make_writable()?;
             self.photos.remove(&keys)?;
         }
         if !regions.is_empty() {
             let keys: Vec<u64> = regions.iter().map(|id| id.0 as u64).collect();
+            self.regions.make_writable()?;
             self.regions.remove(&keys)?;
         }
         Ok(())
@@ -130,8 +140,14 @@ impl DerivedIndexes {
 
     /// Saves all three for a catalog generation.
     pub fn save(&mut self, generation: u64) -> Result<(), LibraryError> {
-        self.photos.save(generation)?;
-        self.regions.save(generation)?;
+        for index in [&mut self.photos, &mut self.regions] {
+            // An unchanged view of a file already saved for this generation stays a view.
+            if index.is_read_only() && index.generation() == generation {
+                continue;
+            }
+            index.make_writable()?;
+            index.save(generation)?;
+        }
         self.keywords.commit(generation)?;
         Ok(())
     }

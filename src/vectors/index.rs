@@ -402,6 +402,25 @@ impl VectorIndex {
         Ok(matches.keys.into_iter().zip(matches.distances).map(|(key, distance)| (key, 1.0 - distance)).collect())
     }
 
+    /// Replaces a view with the same index loaded into memory, so that it can be
+    /// changed and saved. A loaded index is left as it is. This costs what
+    /// [`open`](Self::open) would have cost, once, at the first change.
+    pub fn make_writable(&mut self) -> Result<(), VectorError> {
+        if !self.read_only {
+            return Ok(());
+        }
+        let path_text = utf8_path(&self.path)?;
+        let loading = |e| VectorError::usearch(format!("loading {}", self.path.display()), e);
+        let loaded = Index::new(&index_options(&self.spec)).map_err(loading)?;
+        loaded.load(path_text).map_err(loading)?;
+        loaded.change_expansion_add(self.spec.hnsw.expansion_add);
+        loaded.change_expansion_search(self.inner.expansion_search());
+        self.inner = loaded;
+        self.read_only = false;
+        tracing::debug!(path = %self.path.display(), "vector index loaded for writing");
+        Ok(())
+    }
+
     fn check_writable(&self) -> Result<(), VectorError> {
         if self.read_only {
             return Err(VectorError::ReadOnly { path: self.path.clone() });

@@ -271,6 +271,30 @@ fn damaged_graph_stops_index() {
 }
 
 #[test]
+fn reopened_indexes_map_then_load() {
+    let data = tempfile::tempdir().unwrap();
+    let root = data.path().join("photos");
+    write_scenes(&root, 2, 14);
+    let data_dir = data.path().join("data");
+    index(&mut open(&data_dir), &[root.clone()]);
+
+    let mut library = open(&data_dir);
+    let derived = library.derived(&NullSink).unwrap();
+    assert!(derived.photos.is_read_only(), "a saved index opens as a view");
+    assert!(derived.regions.is_read_only(), "a saved index opens as a view");
+    index(&mut library, &[root.clone()]);
+    assert!(library.derived(&NullSink).unwrap().photos.is_read_only(), "a run without changes keeps the view");
+
+    write_scenes(&root.join("more"), 1, 15);
+    index(&mut library, &[root.clone()]);
+    assert!(!library.derived(&NullSink).unwrap().photos.is_read_only(), "the first change loads the index");
+    drop(library);
+
+    let mut reopened = open(&data_dir);
+    assert_eq!(reopened.derived(&NullSink).unwrap().photos.len(), 3, "the change was saved");
+}
+
+#[test]
 fn damaged_indexes_are_rebuilt() {
     let data = tempfile::tempdir().unwrap();
     let root = data.path().join("photos");
