@@ -71,14 +71,18 @@ fn print_summary(summary: &IndexSummary) {
     // `new` and `changed` count what planning found, and some of those files may then
     // fail to decode. The photos actually indexed are therefore counted apart.
     let indexed = (c.new + c.changed).saturating_sub(summary.failed_to_embed);
-    let failed = summary.failed() + c.known_failures;
+    let failed = summary.failed();
     println!(
         "found: new {} · changed {} · moved {} · removed {} · unchanged {}",
         c.new, c.changed, c.moved, c.removed, c.unchanged
     );
     println!("发现：新增 {} · 修改 {} · 移动 {} · 删除 {} · 未变 {}", c.new, c.changed, c.moved, c.removed, c.unchanged);
     println!("indexed {indexed} · failed {failed} / 已索引 {indexed} · 失败 {failed}");
-    if failed > 0 {
+    if c.known_failures > 0 {
+        let known = c.known_failures;
+        println!("skipped {known} that failed before and are unchanged / 跳过 {known} 个之前失败且未改变的文件");
+    }
+    if failed + c.known_failures > 0 {
         println!("`xunying status` lists each failure with its reason / `xunying status` 列出每个失败及其原因");
     }
     if c.deferred > 0 {

@@ -201,6 +201,10 @@ fn summary_counts_failures_apart() {
     assert!(text.contains("indexed 3 · failed 1"), "{text}");
     assert!(text.contains("已索引 3 · 失败 1"), "{text}");
     assert!(text.contains("xunying status"), "{text}");
+
+    let again = stdout(&index_cli(&root, &toy_bundle(), &data.path().join("data")));
+    assert!(again.contains("indexed 0 · failed 0"), "{again}");
+    assert!(again.contains("skipped 1 that failed before"), "{again}");
 }
 
 #[test]
