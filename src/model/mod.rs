@@ -29,4 +29,4 @@ pub use runtime::{
     available_providers, find_runtime_library, init_runtime, runtime_version, Device, Runtime,
     RuntimeInfo, ORT_LIB_ENV,
 };
-pub use tokenize::{TextTokenizer, TokenizedText, WalkType};
+pub use tokenize::{TextTokenizer, TokenizedText, UnknownWords, WalkType};

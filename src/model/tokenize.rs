@@ -51,6 +51,16 @@ impl std::str::FromStr for WalkType {
 /// The unknown token of Gemma's vocabulary and of the toy model's.
 const UNKNOWN_TOKEN: &str = "<unk>";
 
+/// The parts of a text that the tokenizer mapped to its unknown token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnknownWords {
+    /// The unknown pieces, in order and without repeats.
+    pub pieces: Vec<String>,
+    /// Whether the text has tokens and every one is the unknown token, so the model
+    /// reads nothing of it.
+    pub all: bool,
+}
+
 /// Token ids for one text at one walk's fixed length.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenizedText {
@@ -111,36 +121,30 @@ impl TextTokenizer {
         Ok(encoding.get_ids().iter().map(|&id| i64::from(id)).collect())
     }
 
-    /// Returns the pieces of the (lowercased) text that became the unknown token, in
-    /// order and without repeats.
-    pub fn unknown_pieces(&self, text: &str) -> Result<Vec<String>, ModelError> {
-        let Some(unk) = self.unk_id else { return Ok(Vec::new()) };
+    /// Finds the pieces of the (lowercased) text that became the unknown token, in order
+    /// and without repeats, with one tokenisation. Gemma's byte fallback rarely produces
+    /// the unknown token, but word-level vocabularies such as the toy model's produce it
+    /// for every word outside them, emoji included.
+    pub fn unknown_words(&self, text: &str) -> Result<UnknownWords, ModelError> {
+        let mut found = UnknownWords::default();
+        let Some(unk) = self.unk_id else { return Ok(found) };
         let normalized = if self.lowercase { text.to_lowercase() } else { text.to_string() };
         let encoding = self
             .tokenizer
             .encode(normalized.as_str(), false)
             .map_err(|e| ModelError::Tokenizer { path: self.path.clone(), reason: e.to_string() })?;
-        let mut pieces: Vec<String> = Vec::new();
-        for (&id, &(start, end)) in encoding.get_ids().iter().zip(encoding.get_offsets()) {
+        let ids = encoding.get_ids();
+        found.all = !ids.is_empty() && ids.iter().all(|&id| i64::from(id) == unk);
+        for (&id, &(start, end)) in ids.iter().zip(encoding.get_offsets()) {
             if i64::from(id) != unk {
                 continue;
             }
             let Some(piece) = normalized.get(start..end).map(str::trim).filter(|p| !p.is_empty()) else { continue };
-            if !pieces.iter().any(|p| p == piece) {
-                pieces.push(piece.to_string());
+            if !found.pieces.iter().any(|p| p == piece) {
+                found.pieces.push(piece.to_string());
             }
         }
-        Ok(pieces)
-    }
-
-    /// Checks whether the text has tokens and all of them are the unknown token, so that
-    /// the model reads nothing of it. Gemma's byte fallback rarely produces the unknown
-    /// token, but word-level vocabularies such as the toy model's produce it for every
-    /// word outside them, emoji included.
-    pub fn only_unknown(&self, text: &str) -> Result<bool, ModelError> {
-        let Some(unk) = self.unk_id else { return Ok(false) };
-        let ids = self.content_ids(text)?;
-        Ok(!ids.is_empty() && ids.iter().all(|&id| id == unk))
+        Ok(found)
     }
 
     /// Picks the walk for a query against photos: short when the text and EOS fit the

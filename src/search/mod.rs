@@ -203,9 +203,10 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
             });
         }
     }
-    if let Some(folder) = &request.filters.folder {
-        check_folder_in_library(library, folder)?;
-    }
+    let folder = match &request.filters.folder {
+        Some(folder) => Some(check_folder_in_library(library, folder)?),
+        None => None,
+    };
     let queries = query_vectors(library, text.as_deref(), request)?;
     let mut notices = Vec::new();
     if queries.unknown_words {
@@ -236,7 +237,7 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
     let rows = catalog.photos_for_contents(&content_ids)?;
     let mut files_by_content: HashMap<ContentId, Vec<PhotoRow>> = HashMap::new();
     for row in rows {
-        if passes(&row, &request.filters, after.as_deref(), before.as_deref()) {
+        if passes(&row, &request.filters, folder.as_deref(), after.as_deref(), before.as_deref()) {
             files_by_content.entry(row.content_id).or_default().push(row);
         }
     }
@@ -312,9 +313,10 @@ fn query_vectors(library: &mut Library, text: Option<&str>, request: &SearchRequ
     let model = library.model().ok_or(LibraryError::NoModel)?;
     let mut vectors = QueryVectors { photo: None, region: None, example: None, walk: None, truncated: false, unknown_words: false, unknown_pieces: Vec::new() };
     if let Some(text) = text {
-        vectors.unknown_words = model.tokenizer().only_unknown(text)?;
-        if !vectors.unknown_words {
-            vectors.unknown_pieces = model.tokenizer().unknown_pieces(text)?;
+        let unknown = model.tokenizer().unknown_words(text)?;
+        vectors.unknown_words = unknown.all;
+        if !unknown.all {
+            vectors.unknown_pieces = unknown.pieces;
         }
     }
     if let Some(text) = text.filter(|_| !vectors.unknown_words) {
@@ -411,9 +413,10 @@ fn gather_candidates(library: &mut Library, queries: &QueryVectors, text: Option
     Ok(Candidates { contents, keywords })
 }
 
-/// Accepts a folder filter that is a library folder, lies inside one, or contains one.
-/// Offline folders count, because their photos stay searchable.
-fn check_folder_in_library(library: &Library, folder: &Path) -> Result<(), SearchError> {
+/// Accepts a folder filter that is a library folder, lies inside one, or contains one,
+/// and returns it canonicalised. Offline folders count, because their photos stay
+/// searchable.
+fn check_folder_in_library(library: &Library, folder: &Path) -> Result<PathBuf, SearchError> {
     let folder = folder.canonicalize().unwrap_or_else(|_| folder.to_path_buf());
     let known = library
         .catalog()
@@ -421,16 +424,17 @@ fn check_folder_in_library(library: &Library, folder: &Path) -> Result<(), Searc
         .into_iter()
         .filter(|f| f.state != crate::catalog::FolderState::Removed)
         .any(|f| folder.starts_with(&f.path) || f.path.starts_with(&folder));
-    if known { Ok(()) } else { Err(SearchError::FolderNotInLibrary(folder)) }
+    if known { Ok(folder) } else { Err(SearchError::FolderNotInLibrary(folder)) }
 }
 
-fn passes(row: &PhotoRow, filters: &Filters, after: Option<&str>, before: Option<&str>) -> bool {
+/// Applies the filters to one photo. `folder` is the canonical folder filter, resolved
+/// once per search.
+fn passes(row: &PhotoRow, filters: &Filters, folder: Option<&Path>, after: Option<&str>, before: Option<&str>) -> bool {
     if filters.is_empty() {
         return true;
     }
-    if let Some(folder) = &filters.folder {
-        let folder = folder.canonicalize().unwrap_or_else(|_| folder.clone());
-        if !Path::new(&row.path).starts_with(&folder) {
+    if let Some(folder) = folder {
+        if !Path::new(&row.path).starts_with(folder) {
             return false;
         }
     }
