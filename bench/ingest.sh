@@ -94,8 +94,8 @@ ref_ms = statistics.median(p["total_ms"] for p in dec_ref)
 full_ms = statistics.median(p["total"]["p50_ms"] for p in dec_ours)
 print(f"  24 MP decode + preprocess: Pillow + processor {ref_ms:.0f} ms")
 print(f"    xunying, full-size decode           {full_ms:.0f} ms, ratio {full_ms / ref_ms:.3f}")
-# Ingest decodes for the model input and the thumbnails, query by image for the model
-# input alone; both at reduced size when the JPEG allows it.
+# Ingest decodes for the model input and the thumbnails, and query by image for the
+# model input alone. Both decode at reduced size when the JPEG allows it.
 for index, use in ((1, "ingest"), (0, "query by image")):
     ms = statistics.median(p["reduced"][index]["total"]["p50_ms"] for p in dec_ours)
     worst = max(p["reduced"][index]["max_diff_levels"] for p in dec_ours)

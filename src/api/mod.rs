@@ -1,8 +1,8 @@
 //! The typed boundary between the user interface and the library. It owns the request,
 //! response, progress and error types (exported to TypeScript under `ui/src/bindings/`)
 //! and [`Service`], which owns an opened library and runs indexing in the background.
-//! The HTTP server and the desktop shell both call it; neither contains logic of its own,
-//! and this module contains none that belongs in `library`, `search` or `models`.
+//! The HTTP server and the desktop shell both call it, and neither contains logic of its
+//! own. This module contains none that belongs in `library`, `search` or `models`.
 
 mod convert;
 mod error;

@@ -63,7 +63,7 @@ pub struct PhotoDecodeTime {
 /// and `Preprocessor::prepare_as`, medians over the repeats.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReducedDecodeTime {
-    /// What the decode had to cover: `twice the model input`, or `twice the model
+    /// The sizes the decode had to cover: `twice the model input`, or `twice the model
     /// input, and thumbnails`.
     pub covers: String,
     /// The size the photo was decoded at, `(width, height)`, upright.

@@ -379,7 +379,7 @@ fn file_size(path: &std::path::Path) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
 
-/// Answers one query as `search::search` does after the text encoder, and returns the
+/// Runs one query as `search::search` does after the text encoder, and returns the
 /// time of the photo search and of the region search.
 fn answer(
     photos: &VectorIndex,

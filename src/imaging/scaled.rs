@@ -1,6 +1,6 @@
-//! Reduced-size JPEG decoding: a scaled inverse DCT turns each 8×8 block into 4×4, 2×2
-//! or 1×1 pixels, so a camera photo needed only at thumbnail or model size is decoded at
-//! 1/2, 1/4 or 1/8 of its size for a fraction of the work.
+//! Reduced-size JPEG decoding. A scaled inverse DCT turns each 8×8 block into 4×4, 2×2
+//! or 1×1 pixels. A camera photo needed only at thumbnail or model size is therefore
+//! decoded at 1/2, 1/4 or 1/8 of its size, for a fraction of the work.
 //!
 //! The header and EXIF are read with `jpeg-decoder`. With the `turbojpeg` feature the
 //! pixels come from the system libjpeg-turbo (SIMD entropy decoding and IDCT), otherwise

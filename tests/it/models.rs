@@ -676,7 +676,8 @@ fn cli_install_by_variant_then_use() {
     assert_eq!(listed[1]["active"], false);
     let output = xunying(&["models", "list"], &data, &[]);
     let printed = stdout(&output);
-    assert!(printed.contains("no test inference has run yet") && printed.contains("尚未试运行推理"), "{printed}");
+    assert!(printed.contains("no test inference has run yet"), "{printed}");
+    assert!(printed.contains("尚未试运行推理"), "{printed}");
 
     let output = xunying(&["models", "use", "test-large-fp32"], &data, &[]);
     assert!(output.status.success(), "{}", stderr(&output));
