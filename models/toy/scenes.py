@@ -93,13 +93,18 @@ def random_scene_size(rng: random.Random) -> tuple[int, int]:
     return max(96, round(long_side * aspect)), long_side
 
 
-def random_scene_layout(rng: random.Random, size: tuple[int, int] | None = None) -> Scene:
-    """Choose the background and objects of a scene of `size` (random when None) without drawing it."""
+def random_scene_layout(
+    rng: random.Random, size: tuple[int, int] | None = None, colours: tuple[str, ...] = COLOURS
+) -> Scene:
+    """Choose the background and objects of a scene of `size` (random when None) without drawing it.
+
+    Objects take their colours from `colours`, all six by default.
+    """
     width, height = size if size is not None else random_scene_size(rng)
     count = rng.choice((1, 1, 2, 2, 3, 3, 4))
     boxes = place_boxes(width, height, count, rng)
 
-    pairs = [(colour, shape) for colour in COLOURS for shape in SHAPES]
+    pairs = [(colour, shape) for colour in colours for shape in SHAPES]
     chosen = rng.sample(pairs, len(boxes))
     objects = [SceneObject(colour, shape, box) for (colour, shape), box in zip(chosen, boxes)]
     return Scene(width=width, height=height, background=rng.choice(BACKGROUNDS), objects=objects)
@@ -130,6 +135,8 @@ def render_scene(scene: Scene, rng: random.Random) -> Image.Image:
     return image
 
 
-def generate_scene(rng: random.Random, size: tuple[int, int] | None = None) -> tuple[Scene, Image.Image]:
-    scene = random_scene_layout(rng, size)
+def generate_scene(
+    rng: random.Random, size: tuple[int, int] | None = None, colours: tuple[str, ...] = COLOURS
+) -> tuple[Scene, Image.Image]:
+    scene = random_scene_layout(rng, size, colours)
     return scene, render_scene(scene, rng)
