@@ -83,7 +83,6 @@ fn single_object_rate(query_for: impl Fn(Colour, Shape) -> String) -> (f32, Vec<
 }
 
 #[test]
-#[ignore = "the committed toy model is below the quality bar (single-object top-1 63%, region IoU 88%); see models/toy/README.md"]
 fn toy_single_object_english() {
     let (rate, misses) = single_object_rate(|c, s| format!("a {} {}", c.english(), s.english()));
     println!("English single-object top-1: {:.1}% (missed: {misses:?})", rate * 100.0);
@@ -91,7 +90,6 @@ fn toy_single_object_english() {
 }
 
 #[test]
-#[ignore = "the committed toy model is below the quality bar (single-object top-1 63%, region IoU 88%); see models/toy/README.md"]
 fn toy_single_object_chinese() {
     let (rate, misses) = single_object_rate(|c, s| format!("一个{}的{}", c.chinese(), s.chinese()));
     println!("Chinese single-object top-1: {:.1}% (missed: {misses:?})", rate * 100.0);
@@ -99,7 +97,6 @@ fn toy_single_object_chinese() {
 }
 
 #[test]
-#[ignore = "the committed toy model is below the quality bar (single-object top-1 63%, region IoU 88%); see models/toy/README.md"]
 fn toy_best_region_overlaps_object() {
     let model = toy_model();
     let gallery = gallery(21);
