@@ -153,8 +153,8 @@ def hard_negative_objects(objects: list[tuple[str, str]], rng: random.Random) ->
 
 
 def displaced_scene(scene: world.Scene, rng: random.Random) -> world.Scene | None:
-    """Return a copy of `scene` in which objects stand elsewhere: two objects in different
-    cells trade places, or a lone object moves to another cell. None when no object can move.
+    """Return a copy of `scene` with objects moved: two objects in different cells trade
+    places, or a lone object moves to another cell. Return None when no object can move.
 
     Its long caption names the same objects at wrong positions, a hard negative that
     colours and shapes alone cannot reject.

@@ -16,10 +16,10 @@
 //! file and folder names. `m` is the chance that the photo does not match by meaning.
 //!
 //! The keyword acts twice. The factor `1 − w_keyword · k` lets a name alone find a photo.
-//! The exponent raises a match by meaning in proportion to its strength: when several
-//! photos all match by meaning with probabilities near 1, a plain noisy-OR term could no
-//! longer reorder them, but the exponent still puts those whose names match first, so
-//! that "cat 旅行" ranks the cats in a folder named 旅行 above the other cats. Each term
+//! The exponent raises a match by meaning in proportion to its strength. When several
+//! photos all match by meaning with probabilities near 1, a plain noisy-OR term can no
+//! longer reorder them. The exponent still puts those whose names match first, so "cat
+//! 旅行" ranks the cats in a folder named 旅行 above the other cats. Each term
 //! can only raise the score, the score stays in [0, 1], and a photo that matches in
 //! several ways ranks above one that matches in one.
 

@@ -55,8 +55,8 @@ fn gallery_scenes(seed: u64) -> Vec<Scene> {
     scenes
 }
 
-/// Top results and their region boxes for every single-object query of a gallery, in
-/// English and in Chinese.
+/// Outcome of every single-object query of a gallery, in English and in Chinese: top-1
+/// hits, region-box hits among them, and the queries whose top result missed.
 struct SingleObjectRun {
     first_hits: usize,
     box_hits: usize,
