@@ -1,14 +1,16 @@
 //! Region proposals for one photo and their embeddings. Candidate boxes come from
-//! segments of the dense feature map, a fixed window grid and, when the user configures
-//! one, an ONNX object detector; non-maximum suppression keeps the best few, and each
-//! kept box is embedded by RoIAlign over the same dense map, so no second pass of the
-//! vision model is needed. The module neither decodes images nor stores anything.
+//! segments of the dense feature map, whose edges are snapped to the photo's superpixels.
+//! A fixed window grid adds more, and so does an ONNX object detector when the user
+//! configures one. Non-maximum suppression keeps the best few, and each kept box is
+//! embedded by RoIAlign over the same dense map, so no second pass of the vision model is
+//! needed. The module neither decodes images nor stores anything.
 
 mod boxes;
 mod detector;
 mod error;
 mod grid;
 mod segments;
+mod superpixels;
 
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
@@ -19,7 +21,8 @@ pub use self::detector::{
 };
 pub use self::error::RegionError;
 pub use self::grid::{window_grid, WHOLE_SCORE};
-pub use self::segments::{propose_segments, propose_segments_with, SegmentConfig};
+pub use self::segments::{propose_segments, propose_segments_snapped, propose_segments_with, SegmentConfig};
+pub use self::superpixels::{GridOverlap, SnapConfig, Superpixels};
 use crate::model::{DenseMap, Device};
 
 /// Settings of the region proposer.
@@ -38,6 +41,8 @@ pub struct RegionConfig {
     pub min_box_area_px: f32,
     /// Settings of the segment proposer.
     pub segments: SegmentConfig,
+    /// Settings of snapping segment boxes to the photo's superpixels.
+    pub snap: SnapConfig,
     /// An optional ONNX object detector.
     pub detector: Option<DetectorConfig>,
 }
@@ -51,6 +56,7 @@ impl Default for RegionConfig {
             use_grid: true,
             min_box_area_px: 256.0,
             segments: SegmentConfig::default(),
+            snap: SnapConfig::default(),
             detector: None,
         }
     }
@@ -71,6 +77,12 @@ impl RegionConfig {
         }
         if !(self.segments.max_area_fraction > 0.0 && self.segments.max_area_fraction <= 1.0) {
             return invalid("segments.max_area_fraction", "must be above 0 and at most 1");
+        }
+        if !(self.snap.scale.is_finite() && self.snap.scale >= 0.0) {
+            return invalid("snap.scale", "must be a finite number of at least 0");
+        }
+        if self.snap.max_side < 16 {
+            return invalid("snap.max_side", "must be at least 16");
         }
         Ok(())
     }
@@ -168,13 +180,46 @@ impl RegionExtractor {
         self.detector.as_ref()
     }
 
+    /// Returns the snapping settings when segment boxes are snapped to superpixels, else
+    /// `None`.
+    pub fn snap_config(&self) -> Option<&SnapConfig> {
+        (self.config.use_segments && self.config.snap.enabled).then_some(&self.config.snap)
+    }
+
     /// Returns all proposals of one photo, clipped to the image, with boxes that are
     /// degenerate or below the minimum area dropped, before suppression.
     pub fn propose(&self, rgb: &RgbImage, map: &DenseMap) -> Result<Vec<RegionProposal>, RegionError> {
+        self.propose_with(rgb, map, None)
+    }
+
+    /// Like [`propose`](Self::propose), with the photo's superpixels computed beforehand
+    /// from `rgb` with [`snap_config`](Self::snap_config). When snapping is on and they
+    /// are `None` or of another size than `rgb`, they are computed here.
+    pub fn propose_with(
+        &self,
+        rgb: &RgbImage,
+        map: &DenseMap,
+        superpixels: Option<&Superpixels>,
+    ) -> Result<Vec<RegionProposal>, RegionError> {
         check_sizes(rgb, map)?;
         let mut proposals = Vec::new();
         if self.config.use_segments {
-            proposals.extend(propose_segments_with(map, &self.config.segments)?);
+            let computed;
+            let superpixels = match (self.snap_config(), superpixels) {
+                (Some(_), Some(given)) if given.image_size() == rgb.dimensions() => Some(given),
+                (Some(snap), _) => {
+                    computed = Superpixels::compute(rgb, snap);
+                    computed.as_ref()
+                }
+                (None, _) => None,
+            };
+            match superpixels {
+                Some(superpixels) => {
+                    let mut overlap = superpixels.on_grid(map.rows, map.cols);
+                    proposals.extend(propose_segments_snapped(map, &self.config.segments, &mut overlap)?);
+                }
+                None => proposals.extend(propose_segments_with(map, &self.config.segments)?),
+            }
         }
         if self.config.use_grid {
             proposals.extend(window_grid(map.image_size.0, map.image_size.1));
@@ -194,7 +239,18 @@ impl RegionExtractor {
     /// sources, each embedded from `map`. `rgb` is the upright photo `map` was computed
     /// from; only the detector reads its pixels.
     pub fn extract(&self, rgb: &RgbImage, map: &DenseMap) -> Result<Vec<Region>, RegionError> {
-        let proposals = self.propose(rgb, map)?;
+        self.extract_with(rgb, map, None)
+    }
+
+    /// Like [`extract`](Self::extract), with superpixels computed beforehand (see
+    /// [`propose_with`](Self::propose_with)).
+    pub fn extract_with(
+        &self,
+        rgb: &RgbImage,
+        map: &DenseMap,
+        superpixels: Option<&Superpixels>,
+    ) -> Result<Vec<Region>, RegionError> {
+        let proposals = self.propose_with(rgb, map, superpixels)?;
         let num_proposals = proposals.len();
         let kept = non_max_suppression(proposals, self.config.nms_iou, self.config.max_regions);
 

@@ -15,6 +15,7 @@ use std::collections::{BTreeSet, BinaryHeap};
 
 use serde::{Deserialize, Serialize};
 
+use super::superpixels::GridOverlap;
 use super::{validate_dense_map, RegionError, RegionProposal, RegionSource};
 use crate::model::DenseMap;
 
@@ -51,6 +52,21 @@ pub fn propose_segments(map: &DenseMap) -> Result<Vec<RegionProposal>, RegionErr
 /// the segment's contrast, capped at 1. Proposals come highest score first and may
 /// overlap, because a segment and the larger segments containing it are all proposed.
 pub fn propose_segments_with(map: &DenseMap, config: &SegmentConfig) -> Result<Vec<RegionProposal>, RegionError> {
+    propose(map, config, None)
+}
+
+/// Proposes segments of a dense map like [`propose_segments_with`], with each box snapped
+/// to the superpixels of the photo (see [`GridOverlap::snap`]). `overlap` must be for the
+/// map's grid; a segment no superpixel votes for is dropped.
+pub fn propose_segments_snapped(
+    map: &DenseMap,
+    config: &SegmentConfig,
+    overlap: &mut GridOverlap<'_>,
+) -> Result<Vec<RegionProposal>, RegionError> {
+    propose(map, config, Some(overlap))
+}
+
+fn propose(map: &DenseMap, config: &SegmentConfig, mut overlap: Option<&mut GridOverlap<'_>>) -> Result<Vec<RegionProposal>, RegionError> {
     validate_dense_map(map)?;
     let num_patches = map.rows * map.cols;
     let min_patches = if num_patches < SMALL_GRID_PATCHES { 1 } else { config.min_patches.max(1) };
@@ -67,7 +83,13 @@ pub fn propose_segments_with(map: &DenseMap, config: &SegmentConfig) -> Result<V
         }
         let Some(contrast) = hierarchy.contrast(id) else { return };
         if contrast >= config.min_contrast {
-            let region_box = grid_to_pixels(hierarchy.regions[id].bounds, map);
+            let region = &hierarchy.regions[id];
+            let grid_box = grid_to_pixels(region.bounds, map);
+            let region_box = match overlap.as_deref_mut() {
+                Some(overlap) => overlap.snap(&region.members, grid_box),
+                None => Some(grid_box),
+            };
+            let Some(region_box) = region_box else { return };
             proposals.push(RegionProposal { region_box, source: RegionSource::Segment, score: contrast.min(1.0) });
         }
     };
@@ -328,6 +350,29 @@ mod tests {
         assert!(top.contains(&[10.0, 10.0, 50.0, 40.0]), "{proposals:?}");
         assert!(top.contains(&[70.0, 50.0, 110.0, 90.0]), "{proposals:?}");
         assert!(proposals[..2].iter().all(|p| p.score == 1.0));
+    }
+
+    #[test]
+    fn snapping_drops_object_slices() {
+        // The features split one blue rectangle into a left and a right half. The pixels
+        // show a single object, so only the whole of it is proposed.
+        let map = blocky_map(6, 8, &[[1, 1, 4, 3], [1, 3, 4, 5]]);
+        let image = image::RgbImage::from_fn(80, 60, |x, y| {
+            if (10..50).contains(&x) && (10..40).contains(&y) {
+                image::Rgb([30, 60, 200])
+            } else {
+                image::Rgb([245, 245, 240])
+            }
+        });
+        let halves = [[10.0, 10.0, 30.0, 40.0], [30.0, 10.0, 50.0, 40.0]];
+        let unsnapped = propose_segments(&map).unwrap();
+        assert!(halves.iter().all(|half| unsnapped.iter().any(|p| p.region_box == *half)), "{unsnapped:?}");
+
+        let superpixels = crate::regions::Superpixels::compute(&image, &crate::regions::SnapConfig::default()).unwrap();
+        let snapped = propose_segments_snapped(&map, &SegmentConfig::default(), &mut superpixels.on_grid(6, 8)).unwrap();
+        assert!(snapped.iter().all(|p| !halves.contains(&p.region_box)), "{snapped:?}");
+        let whole = snapped.iter().find(|p| crate::regions::iou(p.region_box, [10.0, 10.0, 50.0, 40.0]) > 0.9);
+        assert!(whole.is_some(), "{snapped:?}");
     }
 
     #[test]

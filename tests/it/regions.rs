@@ -7,7 +7,7 @@ use image::{Rgb, RgbImage};
 use xunying::model::{DenseMap, Device, Model, ModelOptions};
 use xunying::regions::{
     iou, non_max_suppression, propose_segments, window_grid, Detector, DetectorConfig, DetectorResize,
-    RegionConfig, RegionError, RegionExtractor, RegionProposal, RegionSource, LETTERBOX_PAD,
+    RegionConfig, RegionError, RegionExtractor, RegionProposal, RegionSource, SnapConfig, LETTERBOX_PAD,
 };
 
 use crate::support::{repo_root, toy_bundle};
@@ -52,6 +52,19 @@ fn synthetic_map() -> DenseMap {
         }
     }
     DenseMap { rows: ROWS, cols: COLS, dim: DIM, features, image_size: IMAGE_SIZE }
+}
+
+/// Draws the photo that `synthetic_map` stands for: each object a flat colour on a grey
+/// background.
+fn synthetic_image() -> RgbImage {
+    let colours = [[200, 40, 40], [40, 60, 200]];
+    RgbImage::from_fn(IMAGE_SIZE.0, IMAGE_SIZE.1, |x, y| {
+        let inside = |b: [f32; 4]| (b[0]..b[2]).contains(&(x as f32 + 0.5)) && (b[1]..b[3]).contains(&(y as f32 + 0.5));
+        match OBJECTS.iter().position(|&o| inside(object_pixel_box(o))) {
+            Some(i) => Rgb(colours[i]),
+            None => Rgb([180, 182, 184]),
+        }
+    })
 }
 
 fn object_pixel_box([r0, c0, r1, c1]: [usize; 4]) -> [f32; 4] {
@@ -334,7 +347,7 @@ fn assert_regions_valid(regions: &[xunying::regions::Region], max_regions: usize
 #[test]
 fn extract_embeds_kept_regions() {
     let map = synthetic_map();
-    let image = RgbImage::new(IMAGE_SIZE.0, IMAGE_SIZE.1);
+    let image = synthetic_image();
     let extractor = RegionExtractor::new(RegionConfig::default(), Device::Cpu).unwrap();
     let regions = extractor.extract(&image, &map).unwrap();
 
@@ -351,10 +364,28 @@ fn extract_embeds_kept_regions() {
 }
 
 #[test]
+fn edgeless_segments_are_dropped() {
+    // The map shows two objects and the blank photo none. Every segment would cut across
+    // one flat area, so only the window grid is left. Without snapping the segments stay.
+    let map = synthetic_map();
+    let blank = RgbImage::new(IMAGE_SIZE.0, IMAGE_SIZE.1);
+    let snapping = RegionExtractor::new(RegionConfig::default(), Device::Cpu).unwrap();
+    let proposals = snapping.propose(&blank, &map).unwrap();
+    assert!(proposals.iter().all(|p| p.source != RegionSource::Segment), "{proposals:?}");
+
+    let config = RegionConfig { snap: SnapConfig { enabled: false, ..SnapConfig::default() }, ..RegionConfig::default() };
+    let grid_only = RegionExtractor::new(config, Device::Cpu).unwrap();
+    let proposals = grid_only.propose(&blank, &map).unwrap();
+    for object in OBJECTS {
+        assert!(best_iou(&proposals, object_pixel_box(object)) >= 0.99, "{proposals:?}");
+    }
+}
+
+#[test]
 fn extract_caps_regions() {
     let config = RegionConfig { max_regions: 3, ..RegionConfig::default() };
     let extractor = RegionExtractor::new(config, Device::Cpu).unwrap();
-    let regions = extractor.extract(&RgbImage::new(IMAGE_SIZE.0, IMAGE_SIZE.1), &synthetic_map()).unwrap();
+    let regions = extractor.extract(&synthetic_image(), &synthetic_map()).unwrap();
     assert_eq!(regions.len(), 3);
 }
 
