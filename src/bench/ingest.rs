@@ -321,6 +321,7 @@ fn stage_report(totals: StageTimes, vision: Duration, dense: Duration) -> StageR
         ("02_decode".to_string(), per_photo(totals.decode_s)),
         ("03_thumbnails".to_string(), per_photo(totals.thumbnails_s)),
         ("04_preprocess".to_string(), per_photo(totals.preprocess_s)),
+        ("04b_superpixels".to_string(), per_photo(totals.superpixels_s)),
         ("05_vision_graph".to_string(), per_photo(vision_s)),
         ("06_dense_graph".to_string(), per_photo(dense_s)),
         ("07_encoder_host".to_string(), per_photo(encoder_host_s)),

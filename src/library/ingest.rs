@@ -13,7 +13,7 @@ use image::RgbImage;
 use crate::catalog::{CatalogOp, ContentRef, NewContent, NewEmbedding, NewFailure, NewRegion, PhotoMetadata, RegionBox};
 use crate::imaging::{self, DecodeLimits, DecodedImage, THUMB_LARGE_EDGE_PX, THUMB_SMALL_EDGE_PX};
 use crate::model::{Model, PreparedImage};
-use crate::regions::RegionExtractor;
+use crate::regions::{RegionExtractor, SnapConfig, Superpixels};
 
 use super::paths::DataPaths;
 use super::plan::EmbedJob;
@@ -25,9 +25,10 @@ pub(crate) struct PreparedJob {
     pub job: EmbedJob,
     pub metadata: PhotoMetadata,
     pub prepared: PreparedImage,
-    /// Kept only when a region detector needs the pixels. A reduced decode makes it
-    /// smaller than the photo.
+    /// Kept only while regions are on. A reduced decode makes it smaller than the photo.
     pub rgb: Option<RgbImage>,
+    /// Superpixels of `rgb`, when segment boxes are snapped to them.
+    pub superpixels: Option<Superpixels>,
     /// The whole upright photo's size, which region boxes are scaled to.
     pub full_size: (u32, u32),
 }
@@ -43,6 +44,8 @@ pub(crate) struct DecodeSettings<'a> {
     pub limits: DecodeLimits,
     pub paths: &'a DataPaths,
     pub keep_pixels: bool,
+    /// Set when segment boxes are snapped: the workers then compute each photo's superpixels.
+    pub snap: Option<SnapConfig>,
     pub threads: usize,
     pub clock: &'a StageClock,
 }
@@ -80,8 +83,10 @@ pub(crate) fn decode_job(job: EmbedJob, model: &Model, settings: &DecodeSettings
     match clock.time(Stage::Preprocess, || model.prepare_as(&decoded.rgb, decoded.full_size)) {
         Ok(prepared) => {
             let full_size = decoded.full_size;
+            let superpixels =
+                settings.snap.as_ref().and_then(|snap| clock.time(Stage::Superpixels, || Superpixels::compute(&decoded.rgb, snap)));
             let rgb = settings.keep_pixels.then_some(decoded.rgb);
-            Decoded::Ready(Box::new(PreparedJob { job, metadata, prepared, rgb, full_size }))
+            Decoded::Ready(Box::new(PreparedJob { job, metadata, prepared, rgb, superpixels, full_size }))
         }
         Err(error) => Decoded::Failed { job, reason: error.to_string(), permanent: true },
     }
@@ -223,7 +228,9 @@ pub(crate) fn embed_batch(
     let mut last_path = None;
     for (job, image) in ready.into_iter().zip(embedded) {
         let found_regions = match (regions, &image.dense, job.rgb.as_ref()) {
-            (Some(extractor), Some(map), Some(rgb)) => clock.time(Stage::Regions, || extractor.extract(rgb, map)).unwrap_or_else(|error| {
+            (Some(extractor), Some(map), Some(rgb)) => clock
+                .time(Stage::Regions, || extractor.extract_with(rgb, map, job.superpixels.as_ref()))
+                .unwrap_or_else(|error| {
                 tracing::warn!(path = %job.job.decode_path.display(), %error, "region extraction failed; keeping the photo without regions");
                 Vec::new()
             }),

@@ -477,14 +477,17 @@ impl Library {
         let model = self.model.take().ok_or(LibraryError::NoModel)?;
         let regions = self.regions.take();
         // The region step checks the dense map against the photo's pixels (and a detector reads
-        // them), so decoded pixels travel with each job while regions are on.
+        // them), so decoded pixels travel with each job while regions are on. Superpixels
+        // for snapping segment boxes are computed by the decode workers, off the model's thread.
         let keep_pixels = regions.is_some();
+        let snap = regions.as_ref().and_then(|r| r.snap_config()).cloned();
         let paths = self.paths.clone();
         let clock = self.clock.clone();
         let settings = ingest::DecodeSettings {
             limits: self.options.decode_limits.clone(),
             paths: &paths,
             keep_pixels,
+            snap,
             threads: self.options.decode_threads,
             clock: &clock,
         };

@@ -27,9 +27,11 @@ pub enum Stage {
     Commit,
     /// Updating the vector and keyword indexes from a committed batch.
     IndexUpdate,
+    /// Superpixels of the decoded photo, for snapping region boxes.
+    Superpixels,
 }
 
-const NUM_STAGES: usize = 8;
+const NUM_STAGES: usize = 9;
 
 impl Stage {
     fn slot(self) -> usize {
@@ -72,6 +74,7 @@ impl StageClock {
             decode_s: seconds(Stage::Decode),
             thumbnails_s: seconds(Stage::Thumbnails),
             preprocess_s: seconds(Stage::Preprocess),
+            superpixels_s: seconds(Stage::Superpixels),
             encoder_s: seconds(Stage::Encoder),
             regions_s: seconds(Stage::Regions),
             commit_s: seconds(Stage::Commit),
@@ -93,6 +96,8 @@ pub struct StageTimes {
     pub thumbnails_s: f64,
     /// NaFlex preprocessing, summed over decode workers.
     pub preprocess_s: f64,
+    /// Superpixels for snapping region boxes, summed over decode workers.
+    pub superpixels_s: f64,
     /// Vision and dense graphs, host side included.
     pub encoder_s: f64,
     /// Region proposals and embeddings.

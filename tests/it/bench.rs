@@ -41,10 +41,11 @@ fn ingest_report_is_complete() {
     assert!(report.ratio_to_model_only > 0.0, "ratio_to_model_only is {}", report.ratio_to_model_only);
     assert!(report.ratio_to_model_only.is_finite());
     assert_eq!(report.stages.totals.photos, report.photos_embedded);
-    assert_eq!(report.stages.per_photo_ms.len(), 10);
+    assert_eq!(report.stages.per_photo_ms.len(), 11);
     assert!(report.stages.per_photo_ms.values().all(|ms| ms.is_finite() && *ms >= 0.0));
     assert!(report.stages.totals.decode_s > 0.0);
     assert!(report.stages.totals.preprocess_s > 0.0);
+    assert!(report.stages.totals.superpixels_s > 0.0, "segment boxes are snapped to superpixels");
     assert!(report.stages.vision_graph_s > 0.0);
     assert!(report.stages.dense_graph_s > 0.0, "regions need the dense graph");
     assert!(report.stages.totals.commit_s > 0.0);
