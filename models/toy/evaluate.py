@@ -15,6 +15,10 @@ Protocol, per gallery of `--gallery-size` fresh scenes:
   right order (`pair_order`);
 - long: each scene's long positional caption (English and Chinese) through the long
   walk; a hit when the scene itself ranks first;
+- long, same objects: groups of `--group-size` scenes with the same three or four objects
+  at different places, drawn after the galleries from seed + 1. Each scene's long caption
+  lists the objects and then places them (the form that runs past 64 tokens); a hit
+  when the scene ranks first within its group, so only positions count;
 - regions: for every object, a box-walk phrase ("red circle" / "红色的圆形") against
   RoIAlign features of candidate boxes: all objects' boxes, the whole image, and windows
   of 1/2, 1/3 and 1/4 of each side at half-window strides. A hit when the best candidate
@@ -239,6 +243,25 @@ def evaluate_gallery(encoder, rng: random.Random, size: int, tally: Tally) -> No
                 tally.add(f"region_object_choice_{language}", scene.objects[chosen].label == item.label)
 
 
+def evaluate_same_objects(encoder, rng: random.Random, groups: int, group_size: int, tally: Tally) -> None:
+    for _ in range(groups):
+        kinds = rng.sample(world.CLASSES, rng.choice((3, 4)))
+        scenes = []
+        while len(scenes) < group_size:
+            scene = random_eval_scene(rng, count=len(kinds), required=kinds)
+            # A crowded layout can leave an object out, and such a scene would differ by more
+            # than places.
+            if len(scene.objects) == len(kinds):
+                scenes.append(scene)
+        images = [render_eval_scene(scene, rng) for scene in scenes]
+        pooled = F.normalize(torch.stack([encoder.encode_image(image)[0] for image in images]), dim=-1)
+        for language, write in (("en", world.long_caption_en), ("zh", world.long_caption_zh)):
+            texts = [write(scene, rng, 1.0) for scene in scenes]
+            scores = F.normalize(encoder.encode_texts(texts, "long"), dim=-1) @ pooled.T
+            for index, row in enumerate(scores):
+                tally.add(f"long_same_objects_top1_{language}", int(row.argmax()) == index)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group(required=True)
@@ -247,6 +270,8 @@ def main() -> None:
     parser.add_argument("--galleries", type=int, default=6, help="number of galleries")
     parser.add_argument("--gallery-size", type=int, default=50, help="scenes per gallery")
     parser.add_argument("--seed", type=int, default=7, help="seed of the evaluation scenes")
+    parser.add_argument("--groups", type=int, default=20, help="groups of scenes with the same objects")
+    parser.add_argument("--group-size", type=int, default=8, help="scenes per group of the same objects")
     parser.add_argument("--threads", type=int, default=2, help="torch and ONNX Runtime threads")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args()
@@ -259,6 +284,7 @@ def main() -> None:
     for gallery in range(args.galleries):
         evaluate_gallery(encoder, rng, args.gallery_size, tally)
         log.info("gallery %d/%d done", gallery + 1, args.galleries)
+    evaluate_same_objects(encoder, random.Random(args.seed + 1), args.groups, args.group_size, tally)
     results = tally.report()
     for name, entry in results.items():
         log.info("%-32s %5.1f%%  (%d/%d)", name, 100 * entry["rate"], entry["hits"], entry["total"])

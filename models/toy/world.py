@@ -154,14 +154,40 @@ def background_en(scene: Scene, rng: random.Random) -> str:
     return name
 
 
-def long_caption_en(scene: Scene, rng: random.Random) -> str:
+def inventory_en(scene: Scene) -> str:
+    """List the objects without positions: "there are two shapes in the picture: one red
+    circle and one blue square."."""
+    count = len(scene.objects)
+    verb, noun = ("is", "shape") if count == 1 else ("are", "shapes")
+    names = join_en([f"one {item.colour} {item.shape}" for item in scene.objects])
+    return f"there {verb} {NUMBER_EN[count]} {noun} in the picture: {names}."
+
+
+def inventory_zh(scene: Scene) -> str:
+    """List the objects without positions: "图片里有两个图形：一个红色的圆形和一个蓝色的正方形。"."""
+    names = join_zh([f"一个{COLOUR_ZH[item.colour]}的{SHAPE_ZH[item.shape]}" for item in scene.objects])
+    return f"图片里有{NUMBER_ZH[len(scene.objects)]}个图形：{names}。"
+
+
+def long_caption_en(scene: Scene, rng: random.Random, inventory: float = 0.0) -> str:
     """Describe where each object is, in one of two styles, with or without the background.
 
     Sentence style: "a picture with two shapes on a white background. there is a red
     circle in the top left corner. ..."; list style: "a red circle in the top left corner
-    and a blue square at the bottom".
+    and a blue square at the bottom". With probability `inventory` the sentence style is
+    used and lists the objects first (see `inventory_en`), which takes four objects past
+    the 64 tokens of the short walk.
     """
     count = len(scene.objects)
+    # Drawn only when enabled, so that runs without it see the same random sequence.
+    if inventory > 0 and rng.random() < inventory:
+        items = list(scene.objects)
+        rng.shuffle(items)
+        sentences = [f"a picture with {NUMBER_EN[count]} {'shape' if count == 1 else 'shapes'}.", inventory_en(scene)]
+        for item in items:
+            position = POSITION_EN[scene.position_cell(item)]
+            sentences.append(f"there is {indefinite_article(item.colour)} {item.colour} {item.shape} {position}.")
+        return " ".join(sentences)
     items = list(scene.objects)
     rng.shuffle(items)
     if rng.random() < 0.5:
@@ -184,9 +210,19 @@ def long_caption_en(scene: Scene, rng: random.Random) -> str:
     return " ".join(sentences)
 
 
-def long_caption_zh(scene: Scene, rng: random.Random) -> str:
-    """Describe where each object is, for example "左上角是一个红色的圆形，下方是一个蓝色的正方形"."""
+def long_caption_zh(scene: Scene, rng: random.Random, inventory: float = 0.0) -> str:
+    """Describe where each object is, for example "左上角是一个红色的圆形，下方是一个蓝色的正方形".
+
+    With probability `inventory` the objects are listed first (see `inventory_zh`).
+    """
     count = len(scene.objects)
+    if inventory > 0 and rng.random() < inventory:
+        items = list(scene.objects)
+        rng.shuffle(items)
+        sentences = [inventory_zh(scene)]
+        for item in items:
+            sentences.append(f"{POSITION_ZH[scene.position_cell(item)]}是一个{COLOUR_ZH[item.colour]}的{SHAPE_ZH[item.shape]}。")
+        return "".join(sentences)
     items = list(scene.objects)
     rng.shuffle(items)
     if rng.random() < 0.5:

@@ -137,7 +137,7 @@ fn two_object_query_prefers_both() {
 }
 
 #[test]
-#[ignore = "the toy model does not yet bind objects to positions well enough: the described scene is not first among scenes of the same four objects; see models/toy/README.md"]
+#[ignore = "the toy model does not bind objects to positions: among scenes of the same objects its long walk ranks the described one first at chance (12%); see models/toy/README.md"]
 fn long_positional_query_uses_long_walk() {
     let mut rng = Rng::new(51);
     let objects = [(Colour::Red, Shape::Circle), (Colour::Blue, Shape::Square), (Colour::Green, Shape::Triangle), (Colour::Yellow, Shape::Circle)];
@@ -160,10 +160,13 @@ fn long_positional_query_uses_long_walk() {
                 format!("there is a {} {} {}.", o.colour.english(), o.shape.english(), cells_en[cell])
             });
         }
+        // The toy vocabulary has every word of these descriptions, and each runs past the
+        // 64 tokens of the short walk.
         if zh {
-            format!("这张图片的背景上一共有四个彩色的几何图形，它们的位置各不相同。{}", parts.concat())
+            format!("图片里有四个图形：一个红色的圆形、一个蓝色的正方形、一个绿色的三角形和一个黄色的圆形。{}", parts.concat())
         } else {
-            format!("a picture with four shapes on a plain background, each of them in a different place of the picture. {}", parts.join(" "))
+            let list = "one red circle, one blue square, one green triangle and one yellow circle";
+            format!("a picture with four shapes. there are four shapes in the picture: {list}. {}", parts.join(" "))
         }
     };
     let mut indexed = index_scenes(scenes, |_| String::new());
