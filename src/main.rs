@@ -242,9 +242,10 @@ enum ModelsCommand {
 }
 
 fn parse_limit(value: &str) -> Result<usize, String> {
+    let max = xunying::api::MAX_SEARCH_LIMIT as usize;
     match value.trim().parse::<usize>() {
-        Ok(limit) if limit >= 1 => Ok(limit),
-        _ => Err(format!("`{value}` is not a whole number of at least 1 / `{value}` 不是不小于 1 的整数")),
+        Ok(limit) if (1..=max).contains(&limit) => Ok(limit),
+        _ => Err(format!("`{value}` is not a whole number from 1 to {max} / `{value}` 不是 1 到 {max} 之间的整数")),
     }
 }
 
@@ -286,6 +287,9 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+    if !matches!(cli.command, Command::Serve { .. } | Command::Models { .. }) {
+        stop_quietly_on_closed_pipe();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
@@ -308,6 +312,18 @@ fn error_text(error: &anyhow::Error) -> String {
         }
     }
     text
+}
+
+/// Lets the process end without a message when the reader of its output goes away, as
+/// in `xunying search … | head -1`, the way Unix tools do. Rust ignores SIGPIPE, so a
+/// print to a closed pipe would panic instead. The server and the model downloads keep
+/// ignoring it, because a signal there would end the process on a dropped connection.
+fn stop_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of one signal before any thread writes output.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 fn init_logging(verbose: u8) {

@@ -376,8 +376,9 @@ const KEYWORD_HALF_SCORE: f32 = 4.0;
 fn gather_candidates(library: &mut Library, queries: &QueryVectors, text: Option<&str>, limit: usize) -> Result<Candidates, SearchError> {
     let derived = library.derived(&NullSink)?;
     let mut contents = HashSet::new();
-    let photo_k = (limit * 4).max(100);
-    let region_k = (limit * 8).max(200);
+    // Asking an index for more neighbours than it holds only allocates room for them.
+    let photo_k = limit.saturating_mul(4).max(100).min(derived.photos.len().max(1));
+    let region_k = limit.saturating_mul(8).max(200).min(derived.regions.len().max(1));
 
     for query in [&queries.photo, &queries.example].into_iter().flatten() {
         let hits =

@@ -440,6 +440,7 @@ fn out_of_range_options_are_refused() {
     let data = tempfile::tempdir().unwrap();
     for args in [
         vec!["search", "a red circle", "--limit", "0"],
+        vec!["search", "a red circle", "--limit", "1000000000000"],
         vec!["search", "a red circle", "--min-score", "5"],
         vec!["search", "a red circle", "--min-score=-0.1"],
         vec!["duplicates", "--threshold", "2"],
@@ -449,4 +450,22 @@ fn out_of_range_options_are_refused() {
         let message = crate::support::stderr(&output);
         assert!(message.contains("不是"), "{args:?} explains itself in Chinese too: {message}");
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn closed_output_pipe_ends_quietly() {
+    // As in `xunying status | head -1`: the reader is gone before the output is written.
+    let data = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_xunying"))
+        .arg("status")
+        .env("XUNYING_DATA_DIR", data.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let message = crate::support::stderr(&output);
+    assert!(!message.contains("panicked"), "{message}");
 }
