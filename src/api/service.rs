@@ -520,7 +520,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 fn browser_image_type(path: &str) -> Option<&'static str> {
     let extension = Path::new(path).extension()?.to_string_lossy().to_ascii_lowercase();
     match extension.as_str() {
-        "jpg" | "jpeg" => Some("image/jpeg"),
+        "jpg" | "jpeg" | "jpe" | "mpo" => Some("image/jpeg"),
         "png" => Some("image/png"),
         "gif" => Some("image/gif"),
         "webp" => Some("image/webp"),

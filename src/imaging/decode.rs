@@ -167,3 +167,36 @@ fn map_error(
 fn is_data_error(error: &std::io::Error) -> bool {
     matches!(error.kind(), std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput)
 }
+
+/// Returns whether a JPEG stream stops before its end-of-image marker: its header
+/// segments run past the end of the file, or no EOI marker follows the first scan. Bytes
+/// that are not a marker where one belongs return `false` and are left to the decoder.
+///
+/// Inside a scan's entropy-coded data every 0xFF byte is followed by 0x00 or a restart
+/// marker, so an `FF D9` pair after the first start-of-scan can only be the real EOI.
+pub(crate) fn jpeg_is_cut_short(bytes: &[u8]) -> bool {
+    const SOS: u8 = 0xDA;
+    const EOI: u8 = 0xD9;
+    let mut at = 2;
+    loop {
+        let (Some(&fill), Some(&marker)) = (bytes.get(at), bytes.get(at + 1)) else {
+            return true;
+        };
+        if fill != 0xFF {
+            return false;
+        }
+        match marker {
+            0xFF => at += 1,
+            SOS => break,
+            EOI => return false,
+            // Markers without a length: TEM and the restart markers.
+            0x01 | 0xD0..=0xD7 => at += 2,
+            _ => {
+                let Some(length) = bytes.get(at + 2..at + 4) else { return true };
+                at += 2 + usize::from(u16::from_be_bytes([length[0], length[1]]));
+            }
+        }
+    }
+    !bytes[at..].windows(2).any(|pair| pair == [0xFF, EOI])
+}
+

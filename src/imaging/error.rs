@@ -69,6 +69,17 @@ pub enum ImagingError {
         limit_pixels: u64,
     },
 
+    /// A JPEG whose data stops before its end-of-image marker, as when a copy or a
+    /// download was cut off. Decoders fill the missing part with grey, so it is refused.
+    #[error(
+        "{path} is cut short: the file ends before its image data does, so only part of the picture is there. Copy it again from the camera or a backup.\n\
+         {path} 不完整：文件在图像数据结束前就中断了，只有部分画面。请从相机或备份重新复制。"
+    )]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+    },
+
     /// The file claims a supported format but its data is damaged or truncated.
     #[error(
         "{path} is damaged and cannot be decoded: {reason}\n\
@@ -112,6 +123,7 @@ impl ImagingError {
             ImagingError::NotAnImage { .. } => "not_an_image",
             ImagingError::Unsupported { .. } => "unsupported",
             ImagingError::TooLarge { .. } => "too_large",
+            ImagingError::Truncated { .. } => "truncated",
             ImagingError::Corrupt { .. } => "corrupt",
             ImagingError::DecoderPanicked { .. } => "decoder_panicked",
         }

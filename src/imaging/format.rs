@@ -4,8 +4,8 @@
 use std::path::Path;
 
 /// File extensions, lower case, of the formats Xunying reads.
-pub const SUPPORTED_EXTENSIONS: [&str; 13] =
-    ["jpg", "jpeg", "jpe", "png", "webp", "gif", "tif", "tiff", "bmp", "avif", "heic", "heif", "hif"];
+pub const SUPPORTED_EXTENSIONS: [&str; 14] =
+    ["jpg", "jpeg", "jpe", "mpo", "png", "webp", "gif", "tif", "tiff", "bmp", "avif", "heic", "heif", "hif"];
 
 /// A photo format Xunying recognises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

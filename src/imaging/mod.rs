@@ -153,6 +153,9 @@ fn decode_source(
     needed: Option<&dyn Fn((u32, u32)) -> (u32, u32)>,
 ) -> Result<DecodedImage, ImagingError> {
     let format = recognise(bytes, path)?;
+    if format == PhotoFormat::Jpeg && decode::jpeg_is_cut_short(bytes) {
+        return Err(ImagingError::Truncated { path: path.to_path_buf() });
+    }
     contain_panics(path, || match (format, needed) {
         (PhotoFormat::Avif | PhotoFormat::Heif, _) => decode_heif(bytes, path, format, limits),
         (PhotoFormat::Jpeg, Some(needed)) => scaled::decode_reduced(bytes, path, limits, needed)
@@ -287,7 +290,27 @@ mod tests {
         assert!(matches!(decode_bytes(b"just some text\n", &limits), Err(ImagingError::NotAnImage { .. })));
         assert!(matches!(decode_bytes(b"qoif\0\0\0\x01", &limits), Err(ImagingError::Unsupported { .. })));
         let truncated = &jpeg_with_exif(40, 20, &[])[..30];
-        assert!(matches!(decode_bytes(truncated, &limits), Err(ImagingError::Corrupt { .. })));
+        assert!(matches!(decode_bytes(truncated, &limits), Err(ImagingError::Truncated { .. })));
+    }
+
+    #[test]
+    fn cut_short_jpegs_are_recognised() {
+        let jpeg = jpeg_with_exif(40, 20, &[]);
+        assert!(!decode::jpeg_is_cut_short(&jpeg));
+        let mut trailer = jpeg.clone();
+        trailer.extend_from_slice(b"trailing bytes after the image");
+        assert!(!decode::jpeg_is_cut_short(&trailer));
+        assert!(decode::jpeg_is_cut_short(&jpeg[..jpeg.len() - 2]), "cut inside the scan");
+        assert!(decode::jpeg_is_cut_short(&jpeg[..12]), "cut inside the header");
+        assert!(!decode::jpeg_is_cut_short(b"\xFF\xD8not a marker"), "left to the decoder");
+
+        // An EOI inside a header segment, as in an EXIF thumbnail, does not count.
+        let mut with_thumbnail = jpeg[..2].to_vec();
+        with_thumbnail.extend_from_slice(&[0xFF, 0xE1, 0x00, 0x06, 0xFF, 0xD9, 0xFF, 0xD9]);
+        with_thumbnail.extend_from_slice(&jpeg[2..jpeg.len() - 2]);
+        assert!(decode::jpeg_is_cut_short(&with_thumbnail));
+        let error = decode_bytes(&jpeg[..jpeg.len() - 40], &DecodeLimits::default()).unwrap_err();
+        assert_eq!(error.kind(), "truncated");
     }
 
     #[test]

@@ -181,17 +181,13 @@ fn reduced_decode_falls_back_to_full_size() {
     let decoded = decode_file_bytes_reduced(&std::fs::read(&png).unwrap(), &png, &limits, &|_| (1, 1)).unwrap();
     assert_eq!(decoded.rgb.dimensions(), decoded.full_size);
 
-    // The size limits hold before any pixels are decoded, and damaged data keeps its
-    // usual error.
+    // The size limits hold before any pixels are decoded, and a file cut off in the
+    // middle of its image data is refused.
     let small = DecodeLimits { max_pixels: 1_000_000, ..DecodeLimits::default() };
     let error = decode_file_bytes_reduced(&bytes, &landscape, &small, &|_| (1, 1)).unwrap_err();
     assert!(matches!(error, ImagingError::TooLarge { width: 1800, height: 1200, .. }), "{error:?}");
-    let error = decode_file_bytes_reduced(&bytes[..bytes.len() / 3], &landscape, &limits, &|_| (1, 1));
-    match error {
-        Err(ImagingError::Corrupt { .. }) => {}
-        Ok(decoded) => assert_eq!(decoded.rgb.dimensions(), decoded.full_size, "a truncated JPEG decoded at reduced size"),
-        Err(other) => panic!("expected a damaged-file error, got {other:?}"),
-    }
+    let error = decode_file_bytes_reduced(&bytes[..bytes.len() / 3], &landscape, &limits, &|_| (1, 1)).unwrap_err();
+    assert!(matches!(error, ImagingError::Truncated { .. }), "{error:?}");
 }
 
 #[test]
@@ -275,7 +271,7 @@ fn empty_text_and_truncated_files_distinct() {
 
     assert!(matches!(empty_error, ImagingError::Empty { .. }), "{empty_error:?}");
     assert!(matches!(text_error, ImagingError::NotAnImage { .. }), "{text_error:?}");
-    assert!(matches!(truncated_error, ImagingError::Corrupt { .. }), "{truncated_error:?}");
+    assert!(matches!(truncated_error, ImagingError::Truncated { .. }), "{truncated_error:?}");
     assert!(matches!(missing_error, ImagingError::Io { .. }), "{missing_error:?}");
     for error in [&empty_error, &text_error, &truncated_error] {
         assert!(error.is_permanent(), "{error:?}");

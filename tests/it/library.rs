@@ -78,6 +78,13 @@ fn corpus_is_indexed_or_failed_with_reason() {
     assert!(summary.inferences > 150, "most corpus files embed: {summary:?}");
     println!("corpus: {} indexed, {} failed", indexed.len(), failures.len());
 
+    let odd = |name: &str| corpus.join("odd").join(name).canonicalize().unwrap().to_string_lossy().into_owned();
+    for name in ["sugarshack.mpo", "frozenpond.mpo"] {
+        assert!(indexed.contains(&odd(name)), "{name} is found and indexed");
+    }
+    let truncated = failures.iter().find(|f| f.path == odd("truncated_jpeg.jpg")).expect("a cut-off JPEG is a failure");
+    assert!(truncated.reason.contains("cut short") && truncated.reason.contains("不完整"), "{}", truncated.reason);
+
     let again = index(&mut library, &[corpus]);
     assert_eq!(again.inferences, 0, "a second run embeds nothing: {again:?}");
     assert_eq!(again.counts.new + again.counts.changed + again.counts.moved + again.counts.removed, 0, "{again:?}");

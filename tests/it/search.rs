@@ -359,7 +359,7 @@ fn cli_mistakes_explained_bilingually() {
     let output = xunying(&["search", "cat", "--limit", "-1"], &data);
     assert_eq!(output.status.code(), Some(2));
     let message = crate::support::stderr(&output);
-    assert!(message.contains("not a whole number of at least 1"), "{message}");
+    assert!(message.contains("not a whole number from 1 to 100000"), "{message}");
     assert!(!message.contains("-- -1"), "{message}");
 
     let output = xunying(&["--help"], &data);
