@@ -91,6 +91,13 @@ enum Command {
         #[command(flatten)]
         ingest: IngestArgs,
     },
+    /// Remove folders from the library. Their photos leave the index; the files on disk
+    /// are not touched.
+    Remove {
+        /// Library folders to remove, as `status` lists them.
+        #[arg(required = true)]
+        folders: Vec<PathBuf>,
+    },
     /// Show folders, counts, the model in use, pending work and failures.
     Status {
         /// Print JSON.
@@ -375,6 +382,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             cli::serve::serve(library_options(Some(&ingest))?, bind, port, ui)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Remove { folders } => cli::remove(library_options(None)?, &folders),
         Command::Status { json, paths } => {
             let mut opts = library_options(None)?;
             opts.model_dir = None;

@@ -7,6 +7,7 @@ pub mod progress;
 pub mod serve;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -198,6 +199,25 @@ fn failure_lines(path: &str, reason: &str) -> String {
         *first = format!("  {}", first.trim_start());
     }
     lines.join("\n")
+}
+
+/// `xunying remove`: removes each folder from the library. Returns exit code 2 when a
+/// folder was not in the library, after handling the others.
+pub fn remove(options: LibraryOptions, folders: &[PathBuf]) -> Result<ExitCode> {
+    let mut library = Library::open(options)?;
+    let mut code = ExitCode::SUCCESS;
+    for folder in folders {
+        if library.remove_folder(folder, &xunying::library::progress::NullSink)? {
+            println!("removed {} / 已移除 {}", folder.display(), folder.display());
+        } else {
+            eprintln!(
+                "{0} is not a library folder; `xunying status` lists them.\n{0} 不是图库中的文件夹；`xunying status` 会列出图库中的文件夹。",
+                folder.display()
+            );
+            code = ExitCode::from(2);
+        }
+    }
+    Ok(code)
 }
 
 /// Arguments of `xunying search`.

@@ -291,6 +291,7 @@ impl Library {
         for folder in folders {
             self.add_folder(folder)?;
         }
+        self.merge_nested_folders()?;
         let scopes = self.library_folders()?;
         self.reconcile(&scopes, sink, cancel)
     }
@@ -312,14 +313,40 @@ impl Library {
     }
 
     /// Adds a folder to the library (remembered in the catalog) without scanning it.
-    /// Returns its canonical path.
+    /// Returns its canonical path. A folder inside a library folder is already covered
+    /// and is not added again. A folder that contains library folders takes their place
+    /// (see [`merge_nested_folders`](Self::merge_nested_folders)).
     pub fn add_folder(&mut self, folder: &Path) -> Result<PathBuf, LibraryError> {
         let absolute = folder.canonicalize().map_err(|_| LibraryError::FolderNotFound(folder.display().to_string()))?;
         if !absolute.is_dir() {
             return Err(LibraryError::NotAFolder(folder.display().to_string()));
         }
+        let covering = self.library_folders()?.into_iter().find(|(_, root)| absolute.starts_with(root) && *root != absolute);
+        if let Some((_, root)) = covering {
+            tracing::info!(folder = %absolute.display(), library_folder = %root.display(), "the folder is already in the library");
+            return Ok(absolute);
+        }
         self.catalog.add_folder(&absolute)?;
+        self.merge_nested_folders()?;
         Ok(absolute)
+    }
+
+    /// Removes every library folder that lies inside another one, so that no file
+    /// belongs to two folders. The outer folder's next scan finds their files again
+    /// and links them to the contents they had, because contents outlive their files
+    /// until the end of that scan. An offline outer folder takes nothing over, because
+    /// its scan would find nothing.
+    fn merge_nested_folders(&mut self) -> Result<(), LibraryError> {
+        let folders = self.library_folders()?;
+        let active: Vec<_> = self.catalog.folders()?.into_iter().filter(|f| f.state == FolderState::Active).collect();
+        for (id, path) in &folders {
+            if let Some(outer) = active.iter().find(|outer| outer.id != *id && path.starts_with(&outer.path)) {
+                let outer = &outer.path;
+                tracing::info!(folder = %path.display(), library_folder = %outer.display(), "merged a folder into the library folder that contains it");
+                self.catalog.remove_folder(*id)?;
+            }
+        }
+        Ok(())
     }
 
     /// Brings the given scopes (folder roots or paths below them) up to date.
@@ -546,10 +573,11 @@ impl Library {
         })
     }
 
-    /// Removes a folder from the library; its photos leave the indexes.
+    /// Removes a folder from the library; its photos leave the indexes. Returns `false`
+    /// when the folder is not in the library or was removed before.
     pub fn remove_folder(&mut self, folder: &Path, sink: &dyn ProgressSink) -> Result<bool, LibraryError> {
         let absolute = folder.canonicalize().unwrap_or_else(|_| folder.to_path_buf());
-        let Some(entry) = self.catalog.folders()?.into_iter().find(|f| f.path == absolute) else {
+        let Some(entry) = self.catalog.folders()?.into_iter().find(|f| f.path == absolute && f.state != FolderState::Removed) else {
             return Ok(false);
         };
         self.catalog.remove_folder(entry.id)?;

@@ -519,3 +519,53 @@ fn watched_rename_counts_as_move() {
     assert!(paths.iter().any(|p| p.ends_with("renamed.png")), "{paths:?}");
     assert_eq!(paths.len(), 2);
 }
+
+#[test]
+fn parent_folder_takes_over_nested_ones() {
+    let data = tempfile::tempdir().unwrap();
+    let photos = tempfile::tempdir().unwrap();
+    let root = photos.path().canonicalize().unwrap();
+    let trip = root.join("trip");
+    write_scenes(&trip, 3, 71);
+    write_scenes(&root, 1, 72);
+    let mut library = open(data.path());
+    assert_eq!(index(&mut library, &[trip.clone()]).inferences, 3);
+
+    let parent = index(&mut library, &[root.clone()]);
+    assert_eq!(parent.inferences, 1, "the trip photos keep their vectors: {parent:?}");
+    let folders: Vec<PathBuf> = library.watch_roots().unwrap();
+    assert_eq!(folders, vec![root.clone()], "the parent replaces the folder inside it");
+
+    // Later runs, and adding the inner folder again, find every file unchanged.
+    for folders in [vec![], vec![trip]] {
+        let again = index(&mut library, &folders);
+        assert_eq!(again.counts.unchanged, 4, "{again:?}");
+        assert_eq!(again.counts.new + again.counts.moved + again.counts.removed, 0, "{again:?}");
+        assert_eq!(again.inferences, 0, "{again:?}");
+    }
+    assert_eq!(library.watch_roots().unwrap(), vec![root]);
+}
+
+#[test]
+fn remove_command_drops_a_folder() {
+    let data = tempfile::tempdir().unwrap();
+    let (kept, removed) = (data.path().join("kept"), data.path().join("removed"));
+    write_scenes(&kept, 2, 73);
+    write_scenes(&removed, 2, 74);
+    let data_dir = data.path().join("data");
+    assert!(index_cli(&kept, &toy_bundle(), &data_dir).status.success());
+    assert!(index_cli(&removed, &toy_bundle(), &data_dir).status.success());
+    assert_eq!(status_json(&data_dir)["photos"], 4);
+
+    let bundle = toy_bundle();
+    let output = xunying(&["remove", removed.to_str().unwrap(), "--model", bundle.to_str().unwrap()], &data_dir);
+    assert!(output.status.success(), "{output:?}");
+    assert!(stdout(&output).contains("已移除"), "{}", stdout(&output));
+    assert_eq!(status_json(&data_dir)["photos"], 2);
+    assert!(removed.join("scene-74-000.png").exists(), "files on disk stay");
+
+    let output = xunying(&["remove", removed.to_str().unwrap()], &data_dir);
+    assert_eq!(output.status.code(), Some(2));
+    let message = crate::support::stderr(&output);
+    assert!(message.contains("not a library folder") && message.contains("不是图库中的文件夹"), "{message}");
+}
