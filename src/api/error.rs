@@ -31,8 +31,8 @@ pub enum ApiError {
     /// A folder path is not absolute.
     #[error("Give the folder as an absolute path, not `{0}`.\n请提供文件夹的绝对路径，而不是 `{0}`。")]
     RelativePath(String),
-    /// The request is invalid.
-    #[error("Invalid request: {0}\n请求无效：{0}")]
+    /// The request is invalid; the text gives the reason in English and in Chinese.
+    #[error("{0}")]
     InvalidInput(String),
     /// The request body is not JSON of the expected shape; the text is the parser's.
     #[error("The request body is not valid JSON for this call: {0}\n请求体不是此调用所需的有效 JSON：{0}")]

@@ -106,7 +106,10 @@ impl Service {
     /// Runs a search by an example photo that is not in the library, given as the bytes
     /// of an image file. Text and filters of `query` apply too.
     pub fn search_by_image(&self, image: &[u8], query: &SearchQuery) -> Result<SearchResults, ApiError> {
-        imaging::decode_bytes(image, &self.shared.base_options.decode_limits).map_err(|error| ApiError::InvalidInput(error.to_string()))?;
+        imaging::decode_bytes(image, &self.shared.base_options.decode_limits).map_err(|error| {
+            tracing::info!(%error, "rejected an uploaded example photo");
+            ApiError::InvalidInput(upload_error(&error).to_string())
+        })?;
         let folder = self.shared.base_options.data_dir.join("tmp");
         std::fs::create_dir_all(&folder).map_err(|source| ApiError::StoreExample { path: folder.clone(), source })?;
         let mut file = tempfile::Builder::new()
@@ -514,6 +517,19 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::io::Write::write_all(&mut file, bytes)?;
     file.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Returns, in both languages, why an uploaded example photo cannot be used. The decoder's
+/// own message names the file `<memory>`, which means nothing to the user.
+fn upload_error(error: &imaging::ImagingError) -> &'static str {
+    match error.kind() {
+        "empty" => "The uploaded photo is empty.\n上传的照片是空的。",
+        "not_an_image" => "The uploaded file is not an image.\n上传的文件不是图片。",
+        "unsupported" => "The uploaded photo is in a format Xunying does not read.\n寻影不能读取上传照片的格式。",
+        "too_large" => "The uploaded photo is too large to decode.\n上传的照片太大，无法解码。",
+        "truncated" => "The uploaded photo is cut short: only part of the picture is there.\n上传的照片不完整，只有部分画面。",
+        _ => "The uploaded photo is damaged and cannot be decoded.\n上传的照片已损坏，无法解码。",
+    }
 }
 
 /// Media type of formats every current browser displays, by file extension.

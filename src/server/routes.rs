@@ -70,7 +70,7 @@ where
 async fn blocking<T: Send + 'static>(service: Service, call: impl FnOnce(&Service) -> Result<T, ApiError> + Send + 'static) -> ApiResult<T> {
     match tokio::task::spawn_blocking(move || call(&service)).await {
         Ok(result) => result.map_err(HttpError),
-        Err(error) => Err(HttpError(ApiError::InvalidInput(format!("the request was cancelled: {error}")))),
+        Err(error) => Err(HttpError(ApiError::InvalidInput(format!("The request was cancelled: {error}\n请求已取消：{error}")))),
     }
 }
 
@@ -94,7 +94,9 @@ pub async fn search_by_image(
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
     let query: SearchQuery = match params.query.as_deref() {
-        Some(text) => serde_json::from_str(text).map_err(|e| HttpError(ApiError::InvalidInput(e.to_string())))?,
+        Some(text) => serde_json::from_str(text).map_err(|e| {
+            HttpError(ApiError::InvalidInput(format!("The `query` parameter is not valid search JSON: {e}\n`query` 参数不是有效的搜索 JSON：{e}")))
+        })?,
         None => SearchQuery::default(),
     };
     if body.is_empty() {

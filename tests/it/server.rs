@@ -297,6 +297,10 @@ fn api_search_by_uploaded_image() {
     assert_eq!(file_name(&reply.json::<SearchResults>().hits[0].path), "green.png");
     let garbage = send("POST", "/api/search/image", &[("Host", &host()), ("Authorization", &bearer)], b"not an image");
     assert_eq!(garbage.status, 400);
+    let message = garbage.text();
+    assert!(message.contains("not an image") && message.contains("不是图片"), "{message}");
+    assert!(!message.contains("<memory>"), "{message}");
+    assert_eq!(message.matches("not an image").count(), 1, "said once: {message}");
 }
 
 #[test]
@@ -488,4 +492,15 @@ fn settings_switch_model_live() {
     assert!(!error.to_string().is_empty());
     assert_eq!(service.model_status().unwrap().model_id.as_deref(), Some(first_id.as_str()), "the working model stays");
     assert_eq!(service.settings().settings.model_bundle, None, "the failed change is not stored");
+}
+
+#[test]
+fn serve_refuses_ui_folder_without_page() {
+    let data = tempfile::tempdir().unwrap();
+    let empty_ui = data.path().join("no-ui");
+    std::fs::create_dir_all(&empty_ui).unwrap();
+    let output = crate::support::xunying(&["serve", "--port", "0", "--ui", empty_ui.to_str().unwrap()], &data.path().join("data"));
+    assert_eq!(output.status.code(), Some(2));
+    let message = crate::support::stderr(&output);
+    assert!(message.contains("has no index.html") && message.contains("没有 index.html"), "{message}");
 }
