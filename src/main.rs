@@ -334,10 +334,12 @@ fn stop_quietly_on_closed_pipe() {
 }
 
 fn init_logging(verbose: u8) {
+    // Libraries log their own internals at debug level (tantivy prints whole index
+    // metadata), so -vv raises only Xunying's own detail, and XUNYING_LOG can ask for more.
     let default = match verbose {
         0 => "warn",
         1 => "info",
-        _ => "debug",
+        _ => "info,xunying=debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("XUNYING_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
@@ -385,8 +387,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Remove { folders } => cli::remove(library_options(None)?, &folders),
         Command::Status { json, paths } => {
             let mut opts = library_options(None)?;
-            opts.model_dir = None;
-            cli::status(opts, json, paths)?;
+            let bundle = opts.model_dir.take();
+            cli::status(opts, bundle, json, paths)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Search { query, limit, json, folder, after, before, camera, types, like, min_score } => {

@@ -23,6 +23,14 @@ pub(super) fn search_request(query: &SearchQuery, like: Option<PathBuf>) -> Resu
         }
     }
     let filters = &query.filters;
+    let types: Vec<String> =
+        filters.types.iter().map(|t| t.trim().trim_start_matches('.').to_lowercase()).filter(|t| !t.is_empty()).collect();
+    if let Some(unknown) = types.iter().find(|t| !crate::imaging::SUPPORTED_EXTENSIONS.contains(&t.as_str())) {
+        let known = crate::imaging::SUPPORTED_EXTENSIONS.join(", ");
+        return Err(ApiError::InvalidInput(format!(
+            "`{unknown}` is not a photo type Xunying indexes; use one of: {known}\n`{unknown}` 不是寻影索引的照片类型；可用：{known}"
+        )));
+    }
     let non_empty = |value: &Option<String>| value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
     let mut request = SearchRequest::text("", limit as usize);
     request.text = non_empty(&query.text);
@@ -33,7 +41,7 @@ pub(super) fn search_request(query: &SearchQuery, like: Option<PathBuf>) -> Resu
         after: non_empty(&filters.after),
         before: non_empty(&filters.before),
         camera: non_empty(&filters.camera),
-        types: filters.types.iter().map(|t| t.trim().trim_start_matches('.').to_lowercase()).filter(|t| !t.is_empty()).collect(),
+        types,
     };
     Ok(request)
 }
@@ -105,5 +113,10 @@ mod tests {
         assert!(matches!(search_request(&too_many, None), Err(ApiError::InvalidInput(_))));
         let bad_score = SearchQuery { min_score: Some(1.5), ..SearchQuery::default() };
         assert!(matches!(search_request(&bad_score, None), Err(ApiError::InvalidInput(_))));
+        let mut bad_type = SearchQuery::default();
+        bad_type.filters.types = vec!["xyz".into()];
+        assert!(matches!(search_request(&bad_type, None), Err(ApiError::InvalidInput(_))));
+        bad_type.filters.types = vec![".JPG".into()];
+        assert_eq!(search_request(&bad_type, None).unwrap().filters.types, ["jpg"]);
     }
 }

@@ -160,10 +160,12 @@ fn scopes_for(library: &Library, paths: &[PathBuf]) -> Result<Vec<(xunying::cata
     Ok(scopes)
 }
 
-/// `xunying status`.
-pub fn status(options: LibraryOptions, json: bool, with_paths: bool) -> Result<()> {
+/// `xunying status`. The library opens without its model, which status does not need;
+/// `model_dir` is the bundle the other commands would use, reported as it is.
+pub fn status(options: LibraryOptions, model_dir: Option<PathBuf>, json: bool, with_paths: bool) -> Result<()> {
     let library = Library::open(options)?;
     let mut status = library.status()?;
+    status.model_dir = model_dir;
     if with_paths {
         status.paths = Some(library.catalog().all_photos()?.into_iter().map(|p| p.path).collect());
     }
@@ -279,7 +281,9 @@ pub fn duplicates(options: LibraryOptions, threshold: f32, json: bool) -> Result
         println!("no near-duplicates / 没有近似重复的照片");
     }
     for (index, group) in groups.iter().enumerate() {
-        println!("group {} / 第 {} 组 (similarity ≥ {:.3}):", index + 1, index + 1, group.min_similarity);
+        // Rounded down, so that the bound shown holds (0.99985 shows as 0.999, not 1.000).
+        let bound = (f64::from(group.min_similarity) * 1000.0).floor() / 1000.0;
+        println!("group {} / 第 {} 组 (similarity ≥ {bound:.3}):", index + 1, index + 1);
         for path in &group.paths {
             println!("  {path}");
         }

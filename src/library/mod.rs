@@ -428,7 +428,8 @@ impl Library {
         let walk = if scope.is_file() {
             // A watcher event names a single file: that file alone is the scope.
             let mut single = scan::WalkResult::default();
-            if let (true, Ok(meta)) = (imaging::is_supported_extension(scope), std::fs::metadata(scope)) {
+            let candidate = imaging::is_supported_extension(scope) && !scan::is_hidden(scope);
+            if let (true, Ok(meta)) = (candidate, std::fs::metadata(scope)) {
                 single.files.push(scan::FoundFile { path: scope.to_path_buf(), size: meta.len(), mtime_ns: scan::mtime_ns(&meta) });
             }
             Ok(single)

@@ -1,6 +1,7 @@
 //! Walking photo folders: every supported file below a root with its size and
 //! modification time. Symbolic links are not followed, so a link loop cannot trap the
-//! walk; hidden folders (names starting with `.`) are skipped.
+//! walk. Hidden folders and files (names starting with `.`, such as the `._` resource
+//! files macOS leaves on external drives) are skipped.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -42,6 +43,11 @@ pub fn is_settled(mtime_ns: i64, settle: Duration) -> bool {
     now.saturating_sub(mtime_ns) >= settle.as_nanos() as i64
 }
 
+/// Returns whether the file or folder name starts with `.`.
+pub fn is_hidden(path: &Path) -> bool {
+    path.file_name().is_some_and(|name| name.to_string_lossy().starts_with('.'))
+}
+
 /// Walks `root` and returns the files `is_supported` accepts. Fails only when the root
 /// itself cannot be read (a vanished or unmounted folder); unreadable subfolders are
 /// listed in the result instead.
@@ -61,9 +67,11 @@ pub fn walk_folder(root: &Path, skip: &[PathBuf], is_supported: impl Fn(&Path) -
         for entry in entries.flatten() {
             let path = entry.path();
             let Ok(file_type) = entry.file_type() else { continue };
+            if is_hidden(&path) {
+                continue;
+            }
             if file_type.is_dir() {
-                let hidden = entry.file_name().to_string_lossy().starts_with('.');
-                if !hidden && !skip.iter().any(|s| s == &path) {
+                if !skip.iter().any(|s| s == &path) {
                     pending.push(path);
                 }
             } else if file_type.is_file() && is_supported(&path) {
@@ -90,6 +98,8 @@ mod tests {
         std::fs::write(root.path().join("a/b/two.PNG"), b"xy").unwrap();
         std::fs::write(root.path().join("a/notes.txt"), b"x").unwrap();
         std::fs::write(root.path().join(".hidden/three.jpg"), b"x").unwrap();
+        std::fs::write(root.path().join("a/._one.jpg"), b"x").unwrap();
+        std::fs::write(root.path().join("a/.four.png"), b"x").unwrap();
         let supported = |p: &Path| {
             p.extension().map(|e| matches!(e.to_string_lossy().to_lowercase().as_str(), "jpg" | "png")).unwrap_or(false)
         };

@@ -114,7 +114,7 @@ pub async fn check(State(guard): State<Arc<Guard>>, request: Request, next: Next
         return response;
     }
     if !guard.header_token(&request) {
-        return plain(StatusCode::UNAUTHORIZED, "Missing access token. Open the URL that `xunying serve` printed.\n缺少访问令牌。请打开 `xunying serve` 输出的网址。");
+        return plain(StatusCode::UNAUTHORIZED, "Missing or invalid access token. Open the URL that `xunying serve` printed.\n缺少访问令牌或令牌无效。请打开 `xunying serve` 输出的网址。");
     }
     next.run(request).await
 }
