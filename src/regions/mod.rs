@@ -26,6 +26,11 @@ pub use self::superpixels::{GridOverlap, SnapConfig, Superpixels};
 use crate::model::{DenseMap, Device};
 
 /// Settings of the region proposer.
+///
+/// NOTE: stored regions do not record the settings that made them. Photos indexed before
+/// a change of these settings, or before a release that changed their defaults (such as
+/// superpixel snapping), keep their old regions until they are embedded again, which
+/// only a new model id causes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RegionConfig {
