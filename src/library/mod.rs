@@ -582,6 +582,16 @@ impl Library {
             return Ok(false);
         };
         self.catalog.remove_folder(entry.id)?;
+        let stale: Vec<CatalogOp> = self
+            .catalog
+            .failures()?
+            .into_iter()
+            .filter(|failure| Path::new(&failure.path).starts_with(&absolute))
+            .map(|failure| CatalogOp::ClearFailure { path: failure.path })
+            .collect();
+        if !stale.is_empty() {
+            self.commit(stale)?;
+        }
         let (contents, regions) = self.catalog.collect_orphans()?;
         if self.model.is_some() {
             let generation = self.catalog.generation()?;

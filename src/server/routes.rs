@@ -100,7 +100,7 @@ pub async fn search_by_image(
         None => SearchQuery::default(),
     };
     if body.is_empty() {
-        return Err(HttpError(ApiError::InvalidInput("the example photo is empty / 示例照片为空".into())));
+        return Err(HttpError(ApiError::InvalidInput("The uploaded photo is empty.\n上传的照片是空的。".into())));
     }
     Ok(Json(blocking(service, move |s| s.search_by_image(&body, &query)).await?))
 }

@@ -552,16 +552,19 @@ fn remove_command_drops_a_folder() {
     let (kept, removed) = (data.path().join("kept"), data.path().join("removed"));
     write_scenes(&kept, 2, 73);
     write_scenes(&removed, 2, 74);
+    std::fs::write(removed.join("broken.jpg"), b"not a jpeg").unwrap();
     let data_dir = data.path().join("data");
     assert!(index_cli(&kept, &toy_bundle(), &data_dir).status.success());
     assert!(index_cli(&removed, &toy_bundle(), &data_dir).status.success());
     assert_eq!(status_json(&data_dir)["photos"], 4);
+    assert_eq!(status_json(&data_dir)["failures"].as_array().unwrap().len(), 1);
 
     let bundle = toy_bundle();
     let output = xunying(&["remove", removed.to_str().unwrap(), "--model", bundle.to_str().unwrap()], &data_dir);
     assert!(output.status.success(), "{output:?}");
     assert!(stdout(&output).contains("已移除"), "{}", stdout(&output));
     assert_eq!(status_json(&data_dir)["photos"], 2);
+    assert_eq!(status_json(&data_dir)["failures"], serde_json::json!([]), "the folder's failures go with it");
     assert!(removed.join("scene-74-000.png").exists(), "files on disk stay");
 
     let output = xunying(&["remove", removed.to_str().unwrap()], &data_dir);
