@@ -11,14 +11,17 @@ use xunying::server::{self, ServerOptions};
 
 /// `xunying serve`.
 pub fn serve(options: LibraryOptions, bind: IpAddr, port: u16, ui: Option<PathBuf>) -> Result<()> {
-    let service = Service::open(options)?;
+    // Checked before the library opens, so that a mistyped --ui leaves no data folder behind.
     if let Some(dir) = ui.as_ref().filter(|dir| !dir.join("index.html").is_file()) {
+        let missing = if dir.is_dir() { "has no index.html" } else { "is not a folder" };
+        let missing_zh = if dir.is_dir() { "中没有 index.html" } else { "不是文件夹" };
         anyhow::bail!(
-            "--ui {0} has no index.html; give the folder of the built web UI (`npm run build:ui` makes ui/dist)\n\
-             --ui {0} 中没有 index.html；请给出已构建的网页界面文件夹（`npm run build:ui` 会生成 ui/dist）",
+            "--ui {0} {missing}; give the folder of the built web UI (`npm run build:ui` makes ui/dist)\n\
+             --ui {0} {missing_zh}；请给出已构建的网页界面文件夹（`npm run build:ui` 会生成 ui/dist）",
             dir.display()
         );
     }
+    let service = Service::open(options)?;
     let ui_dir = ui.or_else(default_ui_dir);
     if ui_dir.is_none() {
         eprintln!("the web UI is not built; run `npm run build:ui` / 网页界面尚未构建；请运行 `npm run build:ui`");

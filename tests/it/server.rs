@@ -499,8 +499,16 @@ fn serve_refuses_ui_folder_without_page() {
     let data = tempfile::tempdir().unwrap();
     let empty_ui = data.path().join("no-ui");
     std::fs::create_dir_all(&empty_ui).unwrap();
-    let output = crate::support::xunying(&["serve", "--port", "0", "--ui", empty_ui.to_str().unwrap()], &data.path().join("data"));
+    let data_dir = data.path().join("data");
+    let output = crate::support::xunying(&["serve", "--port", "0", "--ui", empty_ui.to_str().unwrap()], &data_dir);
     assert_eq!(output.status.code(), Some(2));
     let message = crate::support::stderr(&output);
     assert!(message.contains("has no index.html") && message.contains("没有 index.html"), "{message}");
+    assert!(!data_dir.exists(), "no data folder is made for a run that cannot start");
+
+    let missing_ui = data.path().join("missing");
+    let output = crate::support::xunying(&["serve", "--port", "0", "--ui", missing_ui.to_str().unwrap()], &data_dir);
+    assert_eq!(output.status.code(), Some(2));
+    let message = crate::support::stderr(&output);
+    assert!(message.contains("is not a folder") && message.contains("不是文件夹"), "{message}");
 }
