@@ -230,7 +230,8 @@ enum ModelsCommand {
     },
     /// Check a bundle's file checksums and run one text and one image through it on the CPU.
     Verify {
-        /// Bundle name (default: the active bundle).
+        /// Bundle name, or a bundle folder's path (default: the folder --model or
+        /// XUNYING_MODEL names, else the active bundle).
         name: Option<String>,
     },
     /// Make an installed bundle the active one.
@@ -429,13 +430,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let data_dir = data_dir.context(
                 "no data directory: pass --data-dir DIR or set XUNYING_DATA_DIR\n没有数据目录：请使用 --data-dir 目录或设置 XUNYING_DATA_DIR",
             )?;
-            run_models(command, &data_dir, &options)?;
+            let explicit_model = cli.model.clone().or_else(|| {
+                std::env::var_os(xunying::config::MODEL_ENV).filter(|v| !v.is_empty()).map(PathBuf::from)
+            });
+            run_models(command, &data_dir, &options, explicit_model.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-fn run_models(command: ModelsCommand, data_dir: &std::path::Path, options: &ModelOptions) -> Result<()> {
+fn run_models(
+    command: ModelsCommand,
+    data_dir: &std::path::Path,
+    options: &ModelOptions,
+    explicit_model: Option<&std::path::Path>,
+) -> Result<()> {
     match command {
         ModelsCommand::List { json } => {
             let bundles = models::list(data_dir)?;
@@ -458,7 +467,16 @@ fn run_models(command: ModelsCommand, data_dir: &std::path::Path, options: &Mode
             }
         }
         ModelsCommand::Verify { name } => {
-            let verification = models::verify(data_dir, name.as_deref(), options)?;
+            // A name with a path separator, or one that is a folder, is a bundle folder.
+            let folder = match name.as_deref() {
+                Some(name) if name.contains(['/', '\\']) || std::path::Path::new(name).is_dir() => Some(PathBuf::from(name)),
+                Some(_) => None,
+                None => explicit_model.map(std::path::Path::to_path_buf),
+            };
+            let verification = match folder {
+                Some(folder) => models::verify_folder(&folder, options)?,
+                None => models::verify(data_dir, name.as_deref(), options)?,
+            };
             println!(
                 "Verified `{}`: {} files match their checksums; text and image embeddings are unit vectors of {} values.\n已验证 `{}`：{} 个文件校验和一致，文本与图像嵌入均为 {} 维单位向量。",
                 verification.name,

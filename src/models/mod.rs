@@ -19,4 +19,4 @@ pub use store::{
     activate, active_name, bundle_name, list, remove, validate_name, Activation, InstalledBundle, Removal, ACTIVE_FILE,
     VERIFIED_MARKER,
 };
-pub use verify::{verify, Verification};
+pub use verify::{verify, verify_folder, Verification};

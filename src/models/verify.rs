@@ -51,7 +51,23 @@ pub fn verify(data_dir: &Path, name: Option<&str>, options: &ModelOptions) -> Re
     };
     let dir = store::installed_dir(data_dir, &name)?;
     remove_marker(&dir)?;
+    let verification = check(name, dir, options)?;
+    store::write_verified_marker(&verification.dir)?;
+    tracing::info!(name = verification.name, model_id = %verification.model_id, "verified model bundle");
+    Ok(verification)
+}
 
+/// Verifies a bundle folder that is not installed, such as the one `--model` or
+/// `XUNYING_MODEL` names, with the same checks as [`verify`]. Writes no marker, because
+/// the folder is not the store's to change.
+pub fn verify_folder(dir: &Path, options: &ModelOptions) -> Result<Verification, ModelsError> {
+    let verification = check(dir.display().to_string(), dir.to_path_buf(), options)?;
+    tracing::info!(dir = %dir.display(), model_id = %verification.model_id, "verified model bundle folder");
+    Ok(verification)
+}
+
+/// Checks the checksums of the bundle in `dir` and runs the smoke inference.
+fn check(name: String, dir: PathBuf, options: &ModelOptions) -> Result<Verification, ModelsError> {
     let bundle = Bundle::load(&dir)?;
     bundle.verify_checksums()?;
     tracing::debug!(name, "checksums match; running the smoke inference");
@@ -64,9 +80,6 @@ pub fn verify(data_dir: &Path, name: Option<&str>, options: &ModelOptions) -> Re
     let prepared = model.prepare(&smoke_image())?;
     let image_embedding = model.embed_images(std::slice::from_ref(&prepared), false)?.remove(0).embedding;
     let image_norm = check_embedding(&name, "image", &image_embedding, embed_dim)?;
-
-    store::write_verified_marker(&dir)?;
-    tracing::info!(name, model_id = %bundle.manifest.model_id, "verified model bundle");
     Ok(Verification {
         name,
         dir,

@@ -745,6 +745,30 @@ fn verify_toy_bundle_writes_marker() {
     assert_eq!(listed[0].family.as_deref(), Some("xunying-toy"));
 }
 
+#[test]
+fn verify_accepts_a_bundle_folder() {
+    let temp = tempfile::tempdir().unwrap();
+    let copy = temp.path().join("my bundle");
+    std::fs::create_dir_all(&copy).unwrap();
+    for entry in std::fs::read_dir(toy_bundle()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+    }
+    let data = temp.path().join("data");
+
+    // By path, and through --model (as XUNYING_MODEL would name it); neither needs an install.
+    for args in [vec!["models", "verify", copy.to_str().unwrap()], vec!["--model", copy.to_str().unwrap(), "models", "verify"]] {
+        let output = crate::support::xunying(&args, &data);
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        assert!(crate::support::stdout(&output).contains("已验证"), "{}", crate::support::stdout(&output));
+    }
+    assert!(!copy.join(".verified").exists(), "a folder outside the store gets no marker");
+
+    std::fs::write(copy.join("text.onnx"), b"damaged").unwrap();
+    let output = crate::support::xunying(&["models", "verify", copy.to_str().unwrap()], &data);
+    assert_eq!(output.status.code(), Some(2), "a damaged folder fails: {output:?}");
+}
+
 // ---------------------------------------------------------------------------------------
 // Switching the active model.
 
