@@ -79,6 +79,11 @@ fn print_summary(summary: &IndexSummary) {
     );
     println!("发现：新增 {} · 修改 {} · 移动 {} · 删除 {} · 未变 {}", c.new, c.changed, c.moved, c.removed, c.unchanged);
     println!("indexed {indexed} · failed {failed} / 已索引 {indexed} · 失败 {failed}");
+    // Copies and files of merged folders join contents the library already has.
+    let linked = indexed.saturating_sub(summary.inferences);
+    if linked > 0 {
+        println!("{linked} of them matched photos already embedded, so they cost no model run / 其中 {linked} 个与已嵌入的照片相同，无需再次运行模型");
+    }
     if c.known_failures > 0 {
         let known = c.known_failures;
         println!("skipped {known} that failed before and are unchanged / 跳过 {known} 个之前失败且未改变的文件");

@@ -572,3 +572,20 @@ fn remove_command_drops_a_folder() {
     let message = crate::support::stderr(&output);
     assert!(message.contains("not a library folder") && message.contains("不是图库中的文件夹"), "{message}");
 }
+
+#[test]
+fn merge_summary_names_photos_linked_without_a_model_run() {
+    let data = tempfile::tempdir().unwrap();
+    let root = data.path().join("photos");
+    write_scenes(&root.join("trip"), 2, 75);
+    write_scenes(&root, 1, 76);
+    let data_dir = data.path().join("data");
+    assert!(index_cli(&root.join("trip"), &toy_bundle(), &data_dir).status.success());
+    let bundle = toy_bundle();
+    let args = ["index", root.to_str().unwrap(), "--settle-ms", "0", "--model", bundle.to_str().unwrap()];
+    let output = xunying(&args, &data_dir);
+    assert!(output.status.success(), "{output:?}");
+    let text = stdout(&output);
+    assert!(text.contains("indexed 3"), "{text}");
+    assert!(text.contains("2 of them matched photos already embedded"), "{text}");
+}
