@@ -185,7 +185,18 @@ pub fn status(options: LibraryOptions, model_dir: Option<PathBuf>, json: bool, w
         status.photos, status.distinct_photos, status.regions, status.pending
     );
     for folder in &status.folders {
-        println!("  [{}] {}", folder.state, folder.path.display());
+        // A removed folder inside an active one was merged into it; its photos are there.
+        let outer = (folder.state == "removed")
+            .then(|| status.folders.iter().find(|o| o.state == "active" && folder.path.starts_with(&o.path) && o.path != folder.path))
+            .flatten();
+        match outer {
+            Some(outer) => println!(
+                "  [merged] {} (part of / 属于 {})",
+                folder.path.display(),
+                outer.path.display()
+            ),
+            None => println!("  [{}] {}", folder.state, folder.path.display()),
+        }
     }
     if !status.failures.is_empty() {
         println!("failed / 失败: {}", status.failures.len());

@@ -588,4 +588,6 @@ fn merge_summary_names_photos_linked_without_a_model_run() {
     let text = stdout(&output);
     assert!(text.contains("indexed 3"), "{text}");
     assert!(text.contains("2 of them matched photos already embedded"), "{text}");
+    let status = stdout(&xunying(&["status"], &data_dir));
+    assert!(status.contains("[merged]") && status.contains("trip"), "{status}");
 }
