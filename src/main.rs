@@ -355,6 +355,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let model_dir = config::model_dir(cli.model.as_deref(), data_dir.as_deref());
     let options = ModelOptions { device, runtime_library: cli.ort_lib.clone(), ..ModelOptions::default() };
 
+    // Commands that only read the library must not create one in a mistyped folder.
+    let existing_library = || -> Result<()> {
+        match data_dir.as_deref() {
+            Some(dir) if !dir.exists() => anyhow::bail!(
+                "There is no library in {0} yet; `xunying index <FOLDER>` creates it. Check --data-dir or XUNYING_DATA_DIR if you expected one.\n\
+                 {0} 中还没有图库；运行 `xunying index <文件夹>` 即可创建。如果应当已有图库，请检查 --data-dir 或 XUNYING_DATA_DIR。",
+                dir.display()
+            ),
+            _ => Ok(()),
+        }
+    };
     let library_options = |ingest: Option<&IngestArgs>| -> Result<xunying::library::LibraryOptions> {
         let data_dir = data_dir.clone().context(
             "no data directory: set XUNYING_DATA_DIR\n没有数据目录：请设置 XUNYING_DATA_DIR",
@@ -387,19 +398,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             cli::serve::serve(library_options(Some(&ingest))?, bind, port, ui)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Remove { folders } => cli::remove(library_options(None)?, &folders),
+        Command::Remove { folders } => {
+            existing_library()?;
+            cli::remove(library_options(None)?, &folders)
+        }
         Command::Status { json, paths } => {
+            existing_library()?;
             let mut opts = library_options(None)?;
             let bundle = opts.model_dir.take();
             cli::status(opts, bundle, json, paths)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Search { query, limit, json, folder, after, before, camera, types, like, min_score } => {
+            existing_library()?;
             let filters = xunying::search::Filters { folder, after, before, camera, types };
             cli::run_search(library_options(None)?, cli::SearchArgs { query, limit, json, filters, like, min_score })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Duplicates { threshold, json } => {
+            existing_library()?;
             cli::duplicates(library_options(None)?, threshold, json)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -469,3 +469,16 @@ fn closed_output_pipe_ends_quietly() {
     let message = crate::support::stderr(&output);
     assert!(!message.contains("panicked"), "{message}");
 }
+
+#[test]
+fn reading_commands_need_an_existing_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("no-such-library");
+    for args in [vec!["status"], vec!["search", "a red circle"], vec!["duplicates"]] {
+        let output = xunying(&args, &typo);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let message = crate::support::stderr(&output);
+        assert!(message.contains("no library in") && message.contains("还没有图库"), "{args:?}: {message}");
+        assert!(!typo.exists(), "{args:?} made a library in a mistyped folder");
+    }
+}
