@@ -114,6 +114,15 @@ pub(crate) fn collect_orphans(conn: &mut Connection) -> Result<(Vec<ContentId>, 
     Ok((content_ids.into_iter().map(ContentId).collect(), region_ids.into_iter().map(RegionId).collect()))
 }
 
+/// Returns the hashes of the contents that no file row points at, which the next
+/// [`collect_orphans`] deletes.
+pub(crate) fn orphan_hashes(conn: &Connection) -> Result<Vec<String>, Fault> {
+    let mut statement =
+        conn.prepare("SELECT hash FROM contents c WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.content_id = c.id) ORDER BY id")?;
+    let hashes = statement.query_map([], |row| row.get(0))?.collect::<Result<Vec<String>, _>>()?;
+    Ok(hashes)
+}
+
 fn ids(conn: &Connection, sql: &str) -> Result<Vec<i64>, Fault> {
     let mut statement = conn.prepare(sql)?;
     let ids = statement.query_map([], |row| row.get(0))?.collect::<Result<Vec<i64>, _>>()?;

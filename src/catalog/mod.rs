@@ -284,6 +284,13 @@ impl Catalog {
         self.locate(result)
     }
 
+    /// Returns the hashes of the contents that the next
+    /// [`collect_orphans`](Catalog::collect_orphans) would delete, so that files named
+    /// after them (thumbnails) can go too.
+    pub fn orphan_hashes(&self) -> Result<Vec<String>, CatalogError> {
+        self.locate(maintain::orphan_hashes(&self.conn))
+    }
+
     /// Runs `PRAGMA integrity_check` and `PRAGMA foreign_key_check`; returns whether
     /// both found nothing wrong. Reads the whole file.
     pub fn integrity_check(&self) -> Result<bool, CatalogError> {

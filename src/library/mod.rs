@@ -408,7 +408,9 @@ impl Library {
         }
         self.embed(jobs, sink, cancel, &mut summary)?;
 
+        let orphan_hashes = self.catalog.orphan_hashes()?;
         let (orphan_contents, orphan_regions) = self.catalog.collect_orphans()?;
+        self.remove_thumbnails(&orphan_hashes);
         let generation = self.catalog.generation()?;
         let derived = self.derived.as_mut().expect("opened at the start of reconcile");
         derived.remove_orphans(&orphan_contents, &orphan_regions)?;
@@ -574,6 +576,21 @@ impl Library {
         })
     }
 
+    /// Deletes the thumbnails of contents the catalog no longer holds. A thumbnail that
+    /// cannot be deleted is only logged: it wastes space but breaks nothing.
+    fn remove_thumbnails(&self, hashes: &[String]) {
+        for hash in hashes {
+            for edge in [imaging::THUMB_LARGE_EDGE_PX, imaging::THUMB_SMALL_EDGE_PX] {
+                let path = self.paths.thumbnail(hash, edge);
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(error) => tracing::warn!(path = %path.display(), %error, "failed to delete the thumbnail of a removed photo"),
+                }
+            }
+        }
+    }
+
     /// Removes a folder from the library; its photos leave the indexes. Returns `false`
     /// when the folder is not in the library or was removed before.
     pub fn remove_folder(&mut self, folder: &Path, sink: &dyn ProgressSink) -> Result<bool, LibraryError> {
@@ -592,7 +609,9 @@ impl Library {
         if !stale.is_empty() {
             self.commit(stale)?;
         }
+        let hashes = self.catalog.orphan_hashes()?;
         let (contents, regions) = self.catalog.collect_orphans()?;
+        self.remove_thumbnails(&hashes);
         if self.model.is_some() {
             let generation = self.catalog.generation()?;
             let derived = self.derived(sink)?;

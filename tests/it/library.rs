@@ -558,6 +558,8 @@ fn remove_command_drops_a_folder() {
     assert!(index_cli(&removed, &toy_bundle(), &data_dir).status.success());
     assert_eq!(status_json(&data_dir)["photos"], 4);
     assert_eq!(status_json(&data_dir)["failures"].as_array().unwrap().len(), 1);
+    let thumbnails = || count_files(&data_dir.join("thumbs"));
+    assert_eq!(thumbnails(), 8, "two sizes per photo");
 
     let bundle = toy_bundle();
     let output = xunying(&["remove", removed.to_str().unwrap(), "--model", bundle.to_str().unwrap()], &data_dir);
@@ -565,6 +567,7 @@ fn remove_command_drops_a_folder() {
     assert!(stdout(&output).contains("已移除"), "{}", stdout(&output));
     assert_eq!(status_json(&data_dir)["photos"], 2);
     assert_eq!(status_json(&data_dir)["failures"], serde_json::json!([]), "the folder's failures go with it");
+    assert_eq!(thumbnails(), 4, "the removed photos' thumbnails go too");
     assert!(removed.join("scene-74-000.png").exists(), "files on disk stay");
 
     let output = xunying(&["remove", removed.to_str().unwrap()], &data_dir);
@@ -590,4 +593,13 @@ fn merge_summary_names_photos_linked_without_a_model_run() {
     assert!(text.contains("2 of them matched photos already embedded"), "{text}");
     let status = stdout(&xunying(&["status"], &data_dir));
     assert!(status.contains("[merged]") && status.contains("trip"), "{status}");
+}
+
+/// Counts the files below `dir`.
+fn count_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries.flatten().map(|e| if e.path().is_dir() { count_files(&e.path()) } else { 1 }).sum()
+        })
+        .unwrap_or(0)
 }
