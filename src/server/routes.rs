@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -66,6 +66,49 @@ where
     }
 }
 
+/// A path parameter. One that does not parse (a photo id that is not a number) is
+/// rejected with a JSON error in both languages, instead of axum's plain text.
+pub struct PathParam<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for PathParam<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(PathParam(value)),
+            Err(rejection) => Err(HttpError(ApiError::InvalidInput(format!(
+                "This address is not valid: {0}\n地址无效：{0}",
+                rejection.body_text()
+            )))),
+        }
+    }
+}
+
+/// An uploaded file. A body over the upload limit is rejected with a JSON error in both
+/// languages that names the limit, instead of axum's plain text.
+pub struct Upload(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Upload {
+    type Rejection = HttpError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Bytes::from_request(request, state).await {
+            Ok(bytes) => Ok(Upload(bytes)),
+            Err(rejection) => {
+                tracing::info!(error = %rejection.body_text(), "rejected an upload");
+                let limit_mib = super::MAX_UPLOAD_BYTES >> 20;
+                Err(HttpError(ApiError::InvalidInput(format!(
+                    "The upload could not be read; uploads may be at most {limit_mib} MiB.\n无法读取上传的文件；上传文件最大为 {limit_mib} MiB。"
+                ))))
+            }
+        }
+    }
+}
+
 /// Runs a blocking service call off the async workers.
 async fn blocking<T: Send + 'static>(service: Service, call: impl FnOnce(&Service) -> Result<T, ApiError> + Send + 'static) -> ApiResult<T> {
     match tokio::task::spawn_blocking(move || call(&service)).await {
@@ -91,7 +134,7 @@ pub struct ImageSearchParams {
 pub async fn search_by_image(
     State(service): State<Service>,
     Query(params): Query<ImageSearchParams>,
-    body: Bytes,
+    Upload(body): Upload,
 ) -> ApiResult<impl IntoResponse> {
     let query: SearchQuery = match params.query.as_deref() {
         Some(text) => serde_json::from_str(text).map_err(|e| {
@@ -105,11 +148,11 @@ pub async fn search_by_image(
     Ok(Json(blocking(service, move |s| s.search_by_image(&body, &query)).await?))
 }
 
-pub async fn photo(State(service): State<Service>, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
+pub async fn photo(State(service): State<Service>, PathParam(id): PathParam<i64>) -> ApiResult<impl IntoResponse> {
     Ok(Json(blocking(service, move |s| s.photo(id)).await?))
 }
 
-pub async fn image(State(service): State<Service>, Path((id, variant)): Path<(i64, String)>) -> ApiResult<Response> {
+pub async fn image(State(service): State<Service>, PathParam((id, variant)): PathParam<(i64, String)>) -> ApiResult<Response> {
     let variant = match variant.as_str() {
         "thumb" => ImageVariant::Thumb,
         "large" => ImageVariant::Large,

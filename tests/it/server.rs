@@ -301,6 +301,21 @@ fn api_search_by_uploaded_image() {
     assert!(message.contains("not an image") && message.contains("不是图片"), "{message}");
     assert!(!message.contains("<memory>"), "{message}");
     assert_eq!(message.matches("not an image").count(), 1, "said once: {message}");
+
+    let oversized = vec![0u8; xunying::server::MAX_UPLOAD_BYTES + 1];
+    let reply = send("POST", "/api/search/image", &[("Host", &host()), ("Authorization", &bearer)], &oversized);
+    assert_eq!(reply.status, 400);
+    let message = reply.text();
+    assert!(message.contains("at most 64 MiB") && message.contains("最大为 64 MiB"), "{message}");
+}
+
+#[test]
+fn api_bad_photo_id_is_explained() {
+    let reply = api("GET", "/api/photos/abc", None);
+    assert_eq!(reply.status, 400);
+    let body: serde_json::Value = reply.json();
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("not valid") && message.contains("地址无效"), "{message}");
 }
 
 #[test]
