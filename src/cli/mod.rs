@@ -297,7 +297,7 @@ pub fn duplicates(options: LibraryOptions, threshold: f32, json: bool) -> Result
         println!("no near-duplicates / 没有近似重复的照片");
     }
     for (index, group) in groups.iter().enumerate() {
-        // Rounded down, so that the bound shown holds (0.99985 shows as 0.999, not 1.000).
+        // Rounded down, so that the bound shown is true (0.99985 shows as 0.999, not 1.000).
         let bound = (f64::from(group.min_similarity) * 1000.0).floor() / 1000.0;
         println!("group {} / 第 {} 组 (similarity ≥ {bound:.3}):", index + 1, index + 1);
         for path in &group.paths {

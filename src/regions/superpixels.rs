@@ -107,8 +107,8 @@ impl Superpixels {
     }
 
     /// Returns whether a superpixel is a thin strip, under [`MIN_THICKNESS`] pixels across
-    /// on average. Such a strip is the band of blended pixels along an antialiased edge;
-    /// it belongs to neither side, so it must not decide a box.
+    /// on average. Such a strip is the band of blended pixels along an antialiased edge.
+    /// It belongs to neither side, so it must not decide a box.
     fn is_thin(&self, label: usize) -> bool {
         let [x0, y0, x1, y1] = self.bounds[label];
         let length = (x1 - x0 + 1).max(y1 - y0 + 1) as f32;
@@ -205,11 +205,11 @@ fn shrink(image: &RgbImage, width: u32, height: u32) -> RgbImage {
         RgbImage::from_raw(width, height, target.into_vec())
     });
     // Both steps fail only on a buffer that does not match its size, which an RgbImage
-    // cannot have; the antialiased resize is the fallback all the same.
+    // cannot have. The antialiased resize is the fallback all the same.
     resized.unwrap_or_else(|| crate::model::resize_rgb(image, width, height))
 }
 
-/// The copy as f32 RGB, smoothed by a Gaussian of σ = 0.8 so that sensor noise and
+/// Returns the copy as f32 RGB, smoothed by a Gaussian of σ = 0.8 so that sensor noise and
 /// antialiased edges do not split flat areas.
 fn smooth(image: &RgbImage) -> Vec<[f32; 3]> {
     const KERNEL: [f32; 5] = [0.0219, 0.2285, 0.4992, 0.2285, 0.0219];
@@ -374,7 +374,7 @@ mod tests {
     use super::*;
     use image::Rgb;
 
-    /// A grey image with a red disc centred at `(cx, cy)` of radius `r`.
+    /// Draws a grey image with a red disc centred at `(cx, cy)` of radius `r`.
     fn disc(width: u32, height: u32, cx: f32, cy: f32, r: f32) -> RgbImage {
         RgbImage::from_fn(width, height, |x, y| {
             let inside = (x as f32 + 0.5 - cx).powi(2) + (y as f32 + 0.5 - cy).powi(2) <= r * r;
@@ -396,13 +396,16 @@ mod tests {
     #[test]
     fn disc_and_background_separate() {
         // The blur blends a ring of pixels at the disc's hard edge, which may form
-        // superpixels of their own; none of them leaks into the background.
+        // superpixels of their own. None of them leaks into the background.
         let image = disc(120, 90, 47.0, 41.0, 15.0);
         let superpixels = Superpixels::compute(&image, &SnapConfig::default()).unwrap();
         let largest = (0..superpixels.len()).max_by_key(|&l| superpixels.sizes[l]).unwrap();
         assert_eq!(superpixels.bounds[largest], [0, 0, 119, 89]);
         for (label, b) in superpixels.bounds.iter().enumerate().filter(|&(l, _)| l != largest) {
-            assert!(b[0] >= 30 && b[1] >= 24 && b[2] <= 64 && b[3] <= 58, "superpixel {label} at {b:?}");
+            assert!(b[0] >= 30, "superpixel {label} at {b:?}");
+            assert!(b[1] >= 24, "superpixel {label} at {b:?}");
+            assert!(b[2] <= 64, "superpixel {label} at {b:?}");
+            assert!(b[3] <= 58, "superpixel {label} at {b:?}");
         }
     }
 

@@ -83,7 +83,8 @@ fn corpus_is_indexed_or_failed_with_reason() {
         assert!(indexed.contains(&odd(name)), "{name} is found and indexed");
     }
     let truncated = failures.iter().find(|f| f.path == odd("truncated_jpeg.jpg")).expect("a cut-off JPEG is a failure");
-    assert!(truncated.reason.contains("cut short") && truncated.reason.contains("不完整"), "{}", truncated.reason);
+    assert!(truncated.reason.contains("cut short"), "{}", truncated.reason);
+    assert!(truncated.reason.contains("不完整"), "{}", truncated.reason);
 
     let again = index(&mut library, &[corpus]);
     assert_eq!(again.inferences, 0, "a second run embeds nothing: {again:?}");
@@ -573,11 +574,12 @@ fn remove_command_drops_a_folder() {
     let output = xunying(&["remove", removed.to_str().unwrap()], &data_dir);
     assert_eq!(output.status.code(), Some(2));
     let message = crate::support::stderr(&output);
-    assert!(message.contains("not a library folder") && message.contains("不是图库中的文件夹"), "{message}");
+    assert!(message.contains("not a library folder"), "{message}");
+    assert!(message.contains("不是图库中的文件夹"), "{message}");
 }
 
 #[test]
-fn merge_summary_names_photos_linked_without_a_model_run() {
+fn merge_summary_names_linked_photos() {
     let data = tempfile::tempdir().unwrap();
     let root = data.path().join("photos");
     write_scenes(&root.join("trip"), 2, 75);
@@ -592,7 +594,8 @@ fn merge_summary_names_photos_linked_without_a_model_run() {
     assert!(text.contains("indexed 3"), "{text}");
     assert!(text.contains("2 of them matched photos already embedded"), "{text}");
     let status = stdout(&xunying(&["status"], &data_dir));
-    assert!(status.contains("[merged]") && status.contains("trip"), "{status}");
+    assert!(status.contains("[merged]"), "{status}");
+    assert!(status.contains("trip"), "{status}");
 }
 
 /// Counts the files below `dir`.

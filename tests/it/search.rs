@@ -478,7 +478,8 @@ fn reading_commands_need_an_existing_library() {
         let output = xunying(&args, &typo);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         let message = crate::support::stderr(&output);
-        assert!(message.contains("no library in") && message.contains("还没有图库"), "{args:?}: {message}");
+        assert!(message.contains("no library in"), "{args:?}: {message}");
+        assert!(message.contains("还没有图库"), "{args:?}: {message}");
         assert!(!typo.exists(), "{args:?} made a library in a mistyped folder");
     }
 }

@@ -298,7 +298,8 @@ fn api_search_by_uploaded_image() {
     let garbage = send("POST", "/api/search/image", &[("Host", &host()), ("Authorization", &bearer)], b"not an image");
     assert_eq!(garbage.status, 400);
     let message = garbage.text();
-    assert!(message.contains("not an image") && message.contains("不是图片"), "{message}");
+    assert!(message.contains("not an image"), "{message}");
+    assert!(message.contains("不是图片"), "{message}");
     assert!(!message.contains("<memory>"), "{message}");
     assert_eq!(message.matches("not an image").count(), 1, "said once: {message}");
 
@@ -306,7 +307,8 @@ fn api_search_by_uploaded_image() {
     let reply = send("POST", "/api/search/image", &[("Host", &host()), ("Authorization", &bearer)], &oversized);
     assert_eq!(reply.status, 400);
     let message = reply.text();
-    assert!(message.contains("at most 64 MiB") && message.contains("最大为 64 MiB"), "{message}");
+    assert!(message.contains("at most 64 MiB"), "{message}");
+    assert!(message.contains("最大为 64 MiB"), "{message}");
 }
 
 #[test]
@@ -315,7 +317,8 @@ fn api_bad_photo_id_is_explained() {
     assert_eq!(reply.status, 400);
     let body: serde_json::Value = reply.json();
     let message = body["message"].as_str().unwrap();
-    assert!(message.contains("not valid") && message.contains("地址无效"), "{message}");
+    assert!(message.contains("not valid"), "{message}");
+    assert!(message.contains("地址无效"), "{message}");
 }
 
 #[test]
@@ -518,12 +521,14 @@ fn serve_refuses_ui_folder_without_page() {
     let output = crate::support::xunying(&["serve", "--port", "0", "--ui", empty_ui.to_str().unwrap()], &data_dir);
     assert_eq!(output.status.code(), Some(2));
     let message = crate::support::stderr(&output);
-    assert!(message.contains("has no index.html") && message.contains("没有 index.html"), "{message}");
+    assert!(message.contains("has no index.html"), "{message}");
+    assert!(message.contains("没有 index.html"), "{message}");
     assert!(!data_dir.exists(), "no data folder is made for a run that cannot start");
 
     let missing_ui = data.path().join("missing");
     let output = crate::support::xunying(&["serve", "--port", "0", "--ui", missing_ui.to_str().unwrap()], &data_dir);
     assert_eq!(output.status.code(), Some(2));
     let message = crate::support::stderr(&output);
-    assert!(message.contains("is not a folder") && message.contains("不是文件夹"), "{message}");
+    assert!(message.contains("is not a folder"), "{message}");
+    assert!(message.contains("不是文件夹"), "{message}");
 }
