@@ -189,8 +189,8 @@ pub(crate) fn jpeg_is_cut_short(bytes: &[u8]) -> bool {
             0xFF => at += 1,
             SOS => break,
             EOI => return false,
-            // Markers without a length: TEM and the restart markers.
-            0x01 | 0xD0..=0xD7 => at += 2,
+            // Markers without a length: TEM, the restart markers and a repeated SOI.
+            0x01 | 0xD0..=0xD8 => at += 2,
             _ => {
                 let Some(length) = bytes.get(at + 2..at + 4) else { return true };
                 at += 2 + usize::from(u16::from_be_bytes([length[0], length[1]]));
