@@ -118,6 +118,8 @@ impl Superpixels {
     /// Counts the pixels of each superpixel in each patch of a `rows × cols` grid over the
     /// same photo.
     pub fn on_grid(&self, rows: usize, cols: usize) -> GridOverlap<'_> {
+        // A grid has at least one patch; dense maps are checked for that before they get here.
+        let (rows, cols) = (rows.max(1), cols.max(1));
         let mut per_patch: Vec<Vec<(u32, u32)>> = vec![Vec::new(); rows * cols];
         for (i, &label) in self.labels.iter().enumerate() {
             let (x, y) = (i % self.width, i / self.width);
