@@ -2,8 +2,9 @@
 //! the patch grid onto the edges in the image.
 //!
 //! A segment of the dense map is a set of patches, so its box can only start and end on
-//! patch borders. At a budget of 64 patches one patch spans a sixth of a small photo, so
-//! an object two patches wide that straddles three comes out with an IoU under 0.5.
+//! patch borders. At a budget of 64 patches one patch spans an eighth of the side of a
+//! square photo, so an object two patches wide that straddles three comes out with an
+//! IoU under 0.5.
 //! Graph-based segmentation (Felzenszwalb and Huttenlocher, 2004) on a small copy of the
 //! photo splits it into superpixels that follow colour edges. Each superpixel then votes:
 //! it belongs to a segment when at least half of its pixels lie in the segment's patches.
