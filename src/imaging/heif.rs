@@ -4,9 +4,10 @@
 //!
 //! The module calls libheif's C API through `libheif-sys`, and a guard releases each
 //! libheif object. The `libheif-rs` 0.20 wrapper frees the decoding options before it
-//! passes them to `heif_decode_image`, so libheif read freed memory. The allocator's
-//! bookkeeping there usually made `ignore_transformations` non-zero, so rotated and
-//! mirrored photos mostly came out as stored, and now and then upright.
+//! passes them to `heif_decode_image`, so libheif read its options from freed memory.
+//! Through that wrapper, rotated and mirrored photos mostly came out as stored and now
+//! and then upright, which fits `ignore_transformations` reading whatever the allocator
+//! had left there.
 
 use std::ffi::{c_int, CStr};
 use std::path::Path;

@@ -483,3 +483,13 @@ fn reading_commands_need_an_existing_library() {
         assert!(!typo.exists(), "{args:?} made a library in a mistyped folder");
     }
 }
+
+#[test]
+fn piped_logs_have_no_colour_codes() {
+    let data = tempfile::tempdir().unwrap();
+    let output = xunying(&["-vv", "status"], data.path());
+    assert!(output.status.success(), "{output:?}");
+    let log = crate::support::stderr(&output);
+    assert!(log.contains("DEBUG"), "-vv logs Xunying's own detail: {log}");
+    assert!(!log.contains('\u{1b}'), "a log written to a pipe has no escape codes: {log:?}");
+}

@@ -518,17 +518,13 @@ fn serve_refuses_ui_folder_without_page() {
     let empty_ui = data.path().join("no-ui");
     std::fs::create_dir_all(&empty_ui).unwrap();
     let data_dir = data.path().join("data");
-    let output = crate::support::xunying(&["serve", "--port", "0", "--ui", empty_ui.to_str().unwrap()], &data_dir);
-    assert_eq!(output.status.code(), Some(2));
-    let message = crate::support::stderr(&output);
-    assert!(message.contains("has no index.html"), "{message}");
-    assert!(message.contains("没有 index.html"), "{message}");
-    assert!(!data_dir.exists(), "no data folder is made for a run that cannot start");
-
     let missing_ui = data.path().join("missing");
-    let output = crate::support::xunying(&["serve", "--port", "0", "--ui", missing_ui.to_str().unwrap()], &data_dir);
-    assert_eq!(output.status.code(), Some(2));
-    let message = crate::support::stderr(&output);
-    assert!(message.contains("is not a folder"), "{message}");
-    assert!(message.contains("不是文件夹"), "{message}");
+    for (ui, english, chinese) in [(&empty_ui, "has no index.html", "没有 index.html"), (&missing_ui, "is not a folder", "不是文件夹")] {
+        let output = crate::support::xunying(&["serve", "--port", "0", "--ui", ui.to_str().unwrap()], &data_dir);
+        assert_eq!(output.status.code(), Some(2));
+        let message = crate::support::stderr(&output);
+        assert!(message.contains(english), "{message}");
+        assert!(message.contains(chinese), "{message}");
+        assert!(!data_dir.exists(), "no data folder is made for a run that cannot start");
+    }
 }
