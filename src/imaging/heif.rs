@@ -19,7 +19,7 @@ use libheif_sys as lh;
 use super::decode::check_size;
 use super::{DecodeLimits, DecodedImage, ExifInfo, ImageInfo, ImagingError, PhotoFormat};
 
-/// The largest EXIF block read; larger ones are ignored as damaged.
+/// Maximum size of an EXIF block that is read. A larger block is ignored as damaged.
 const MAX_EXIF_BYTES: usize = 16 << 20;
 
 /// Initialises libheif once per process, which loads its decoder plugins.
