@@ -224,6 +224,29 @@ impl Catalog {
         self.locate(read::region_embeddings_for_content(&self.conn, content_id))
     }
 
+    /// Calls `visit` with the stored embedding of each of these contents that is
+    /// embedded in `model_id`'s space, in a few queries for the whole set. Contents
+    /// without an embedding, or embedded by another model, are skipped.
+    pub fn visit_content_embeddings(
+        &self,
+        model_id: &str,
+        ids: &[ContentId],
+        visit: impl FnMut(ContentId, &[f32]),
+    ) -> Result<(), CatalogError> {
+        self.locate(read::visit_content_embeddings(&self.conn, model_id, ids, visit))
+    }
+
+    /// Calls `visit` with each region of these contents and its embedding, for the
+    /// contents embedded in `model_id`'s space, in a few queries for the whole set.
+    pub fn visit_region_embeddings(
+        &self,
+        model_id: &str,
+        ids: &[ContentId],
+        visit: impl FnMut(&RegionRow, &[f32]),
+    ) -> Result<(), CatalogError> {
+        self.locate(read::visit_region_embeddings(&self.conn, model_id, ids, visit))
+    }
+
     /// Returns the photo rows of these contents: one per file, in the order of `ids`
     /// and then by path. Unknown ids are skipped.
     pub fn photos_for_contents(&self, ids: &[ContentId]) -> Result<Vec<PhotoRow>, CatalogError> {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::catalog::{ContentId, FileId, PhotoRow};
+use crate::catalog::{ContentId, FileId, PhotoRow, RegionId};
 use crate::library::progress::NullSink;
 use crate::library::{Library, LibraryError};
 use crate::model::{l2_normalize, WalkType};
@@ -242,27 +242,45 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
         }
     }
 
+    // Rescoring reads the stored vectors of every candidate that passed the filters, in
+    // a few queries for the whole set rather than a few per photo.
+    let kept: Vec<ContentId> = files_by_content.keys().copied().collect();
+    let model_id = model.model_id();
+    let mut photo_cos: HashMap<ContentId, f32> = HashMap::new();
+    let mut example_cos: HashMap<ContentId, f32> = HashMap::new();
+    if queries.photo.is_some() || queries.example.is_some() {
+        catalog.visit_content_embeddings(model_id, &kept, |content, vector| {
+            if let Some(q) = &queries.photo {
+                photo_cos.insert(content, dot(q, vector));
+            }
+            if let Some(q) = &queries.example {
+                example_cos.insert(content, dot(q, vector));
+            }
+        })?;
+    }
+    // The best region per content; of equal scores, the region with the higher id.
+    let mut best_region: HashMap<ContentId, (RegionId, [f32; 4], f32)> = HashMap::new();
+    if let Some(q) = &queries.region {
+        catalog.visit_region_embeddings(model_id, &kept, |region, vector| {
+            let cos = dot(q, vector);
+            let b = region.region_box;
+            let candidate = (region.id, [b.x0, b.y0, b.x1, b.y1], cos);
+            best_region
+                .entry(region.content_id)
+                .and_modify(|best| {
+                    if cos > best.2 || (cos == best.2 && region.id > best.0) {
+                        *best = candidate;
+                    }
+                })
+                .or_insert(candidate);
+        })?;
+    }
+
     let mut results = Vec::new();
     for (content, files) in files_by_content {
-        let photo_cos = match (&queries.photo, catalog.content_embedding(content)?) {
-            (Some(q), Some(stored)) => Some(dot(q, &stored.vector)),
-            _ => None,
-        };
-        let example_cos = match (&queries.example, catalog.content_embedding(content)?) {
-            (Some(q), Some(stored)) => Some(dot(q, &stored.vector)),
-            _ => None,
-        };
-        let region = match &queries.region {
-            Some(q) => catalog
-                .region_embeddings_for_content(content)?
-                .into_iter()
-                .map(|r| {
-                    let b = r.region.region_box;
-                    ([b.x0, b.y0, b.x1, b.y1], dot(q, &r.embedding))
-                })
-                .max_by(|a, b| a.1.total_cmp(&b.1)),
-            None => None,
-        };
+        let photo_cos = photo_cos.get(&content).copied();
+        let example_cos = example_cos.get(&content).copied();
+        let region = best_region.get(&content).map(|&(_, region_box, cos)| (region_box, cos));
         let keyword = files.iter().filter_map(|f| candidates.keywords.get(&f.file_id).copied()).fold(None, |best: Option<f32>, k| {
             Some(best.map_or(k, |b| b.max(k)))
         });

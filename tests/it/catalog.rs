@@ -1,6 +1,7 @@
 //! Catalog tests: schema versions and fixtures, write batches, moves and duplicates,
 //! orphans, failures, damaged embeddings and kill safety.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use xunying::catalog::{
     hash_bytes, Catalog, CatalogError, CatalogOp, ContentId, ContentRef, FolderId, FolderState, NewContent,
-    NewEmbedding, NewFailure, NewFile, NewRegion, PhotoMetadata, RegionBox, RegionSource, SCHEMA_VERSION,
+    NewEmbedding, NewFailure, NewFile, NewRegion, PhotoMetadata, RegionBox, RegionRow, RegionSource, SCHEMA_VERSION,
 };
 
 use crate::support::repo_root;
@@ -735,6 +736,52 @@ fn model_switch_clears_vectors() {
     catalog.write_batch(&[CatalogOp::SetEmbedding { content: ContentRef::Hash(hash_of("a")), embedding }]).unwrap();
     assert_eq!(catalog.content_embedding(a).unwrap().unwrap().vector, [1.0; 3]);
     assert_eq!(catalog.stats().unwrap().pending, 1);
+}
+
+#[test]
+fn visits_the_vectors_of_a_set_of_contents() {
+    let (_dir, mut catalog, folder_id) = new_catalog();
+    // More contents than one query's list of ids holds.
+    let names: Vec<String> = (0..620).map(|i| format!("set{i}")).collect();
+    let mut ops = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        ops.push(CatalogOp::UpsertContent(content(name, i as u64 % 3)));
+        ops.push(CatalogOp::UpsertFile(file(folder_id, &format!("/photos/{name}.jpg"), name)));
+    }
+    catalog.write_batch(&ops).unwrap();
+    let ids: Vec<ContentId> = names.iter().map(|n| catalog.content_by_hash(&hash_of(n)).unwrap().unwrap().id).collect();
+
+    let mut vectors = HashMap::new();
+    catalog.visit_content_embeddings(MODEL, &ids, |id, vector| assert!(vectors.insert(id, vector.to_vec()).is_none())).unwrap();
+    assert_eq!(vectors.len(), ids.len());
+    let mut regions: HashMap<ContentId, Vec<(RegionRow, Vec<f32>)>> = HashMap::new();
+    catalog.visit_region_embeddings(MODEL, &ids, |row, vector| regions.entry(row.content_id).or_default().push((row.clone(), vector.to_vec()))).unwrap();
+    for id in &ids {
+        assert_eq!(vectors[id], catalog.content_embedding(*id).unwrap().unwrap().vector, "content {id:?}");
+        let mut visited = regions.remove(id).unwrap_or_default();
+        visited.sort_by_key(|(row, _)| row.id);
+        let stored: Vec<(RegionRow, Vec<f32>)> =
+            catalog.region_embeddings_for_content(*id).unwrap().into_iter().map(|r| (r.region, r.embedding)).collect();
+        assert_eq!(visited, stored, "regions of {id:?}");
+    }
+
+    let mut subset = Vec::new();
+    catalog.visit_region_embeddings(MODEL, &ids[1..3], |row, _| subset.push(row.content_id)).unwrap();
+    assert_eq!(subset.len(), 1 + 2, "the second and third contents have 1 and 2 regions");
+    assert!(subset.iter().all(|id| ids[1..3].contains(id)));
+
+    let mut other = 0;
+    catalog.visit_content_embeddings("test/other/1", &ids, |_, _| other += 1).unwrap();
+    catalog.visit_region_embeddings("test/other/1", &ids, |_, _| other += 1).unwrap();
+    assert_eq!(other, 0, "an unknown model has no vectors");
+
+    catalog.mark_all_for_reembedding("test/other/1").unwrap();
+    let mut after_switch = 0;
+    for model in [MODEL, "test/other/1"] {
+        catalog.visit_content_embeddings(model, &ids, |_, _| after_switch += 1).unwrap();
+        catalog.visit_region_embeddings(model, &ids, |_, _| after_switch += 1).unwrap();
+    }
+    assert_eq!(after_switch, 0, "after a model switch no content has vectors until it is embedded again");
 }
 
 // Damaged embeddings.
