@@ -19,6 +19,9 @@ pub enum BenchError {
     /// A vector index failed.
     #[error(transparent)]
     Vectors(#[from] VectorError),
+    /// The synthetic catalog failed.
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
     /// A photo failed to decode.
     #[error(transparent)]
     Imaging(#[from] ImagingError),

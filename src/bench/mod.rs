@@ -18,7 +18,7 @@ pub use decode::{run_decode, DecodeBenchOptions, DecodeReport, PhotoDecodeTime};
 pub use error::BenchError;
 pub use ingest::{run_ingest, IngestBenchOptions, IngestReport, MemoryReport, ModelOnlyReport, StageReport};
 pub use photos::{write_generated_photos, GeneratedSet};
-pub use query::{run_query, ExpansionReport, QueryBenchOptions, QueryReport, TextEncoderReport};
+pub use query::{run_query, ExpansionReport, QueryBenchOptions, QueryReport, TextEncoderReport, DEFAULT_REGION_CANDIDATES};
 pub use stats::{percentile_ms, resident_memory_bytes, Latency};
 
 /// Creates a temporary folder for a benchmark's files inside `parent` (created when

@@ -1,11 +1,14 @@
 //! `xunying bench query`: search over synthetic clustered vectors at library scale,
 //! with the project's [`VectorIndex`] and [`fuse`].
 //!
-//! One query does what `search::search` does after the text encoder, minus the SQLite
-//! reads: the nearest photos and regions from HNSW, exact rescoring of every candidate
-//! photo from full-precision vectors (its own vector and its regions'), calibrated
-//! probabilities and noisy-OR fusion, and the top 10. Recall@10 compares HNSW with an
-//! exact scan of the full-precision vectors, so it counts quantisation error too.
+//! One query does what `search::search` does after the text encoder: the nearest photos
+//! and regions from HNSW, exact rescoring of every candidate photo from full-precision
+//! vectors (its own vector and its regions'), calibrated probabilities and noisy-OR
+//! fusion, and the top 10. The full-precision vectors are kept in memory; with
+//! `catalog`, the candidates' vectors are also read from a SQLite catalog of the same
+//! vectors, as the search reads them, and timed on their own. Recall@10 compares HNSW with an
+//! exact scan of the full-precision vectors, so it counts quantisation error too. The
+//! result recall compares the fused top 10 with the top 10 of fusing every photo.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -14,6 +17,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::catalog::ContentId;
 use crate::model::{match_probability, Device, Model, ModelOptions, WalkType};
 use crate::search::fusion::{fuse, FusionWeights};
 use crate::vectors::{IndexSpec, OpenOutcome, VectorIndex, VectorKind};
@@ -24,8 +28,9 @@ use super::BenchError;
 
 /// Photo candidates taken from HNSW, as `search::search` takes for 20 results.
 const PHOTO_CANDIDATES: usize = 100;
-/// Region candidates taken from HNSW, as `search::search` takes for 20 results.
-const REGION_CANDIDATES: usize = 200;
+/// Region candidates taken from HNSW by default, as `search::search` takes for 20
+/// results below a million regions.
+pub const DEFAULT_REGION_CANDIDATES: usize = 200;
 /// Results returned per query, and the `k` of recall@k.
 const TOP_K: usize = 10;
 /// The calibration of FG-CLIP 2 base (`logit_scale`, `logit_bias`), used when no
@@ -57,8 +62,17 @@ pub struct QueryBenchOptions {
     pub threads: usize,
     /// Explicit ONNX Runtime library, if any.
     pub runtime_library: Option<PathBuf>,
+    /// Region candidates taken from HNSW and rescored, each measured with every
+    /// `expansion_search` value.
+    pub region_candidates: Vec<usize>,
     /// Folder for the index files (default: the system's temporary folder).
     pub scratch_dir: Option<PathBuf>,
+    /// Keep the index files in `scratch_dir` and open them on a later run with the same
+    /// sizes, kind and seed instead of building them again.
+    pub reuse_indexes: bool,
+    /// Also write the vectors into a catalog and time the reads of each query's
+    /// candidates from it.
+    pub catalog: bool,
     /// Seed of the synthetic data.
     pub seed: u64,
 }
@@ -78,18 +92,21 @@ pub struct QueryReport {
     pub clusters: usize,
     /// Seconds to generate the synthetic vectors (not part of any figure).
     pub generate_s: f64,
-    /// Seconds to build the photo index from scratch.
-    pub build_photos_s: f64,
-    /// Seconds to build the region index from scratch.
-    pub build_regions_s: f64,
+    /// Seconds to build the photo index from scratch; null when the files of an
+    /// earlier run were reused.
+    pub build_photos_s: Option<f64>,
+    /// Seconds to build the region index from scratch; null when reused.
+    pub build_regions_s: Option<f64>,
     /// Resident bytes of the photo index divided by its vectors (usearch's own count).
     pub photo_memory_bytes_per_vector: f64,
     /// Resident bytes of the region index divided by its vectors.
     pub region_memory_bytes_per_vector: f64,
     /// Saved file bytes per vector, photos and regions together.
     pub file_bytes_per_vector: f64,
-    /// Process resident memory after both indexes were built, MiB.
+    /// Process resident memory after both indexes were built or opened, MiB.
     pub process_memory_mib: f64,
+    /// Seconds to write the synthetic catalog; null without `catalog` or when reused.
+    pub build_catalog_s: Option<f64>,
     /// Milliseconds to open both saved index files as memory-mapped views, as the
     /// library opens them.
     pub open_indexes_ms: f64,
@@ -102,17 +119,24 @@ pub struct QueryReport {
     pub text_encoder: Option<TextEncoderReport>,
 }
 
-/// Search figures at one `expansion_search`.
+/// Search figures at one `expansion_search` and one number of region candidates.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExpansionReport {
     /// The `expansion_search` value.
     pub expansion_search: usize,
+    /// Region candidates taken from HNSW and rescored.
+    pub region_candidates: usize,
     /// Both HNSW searches, rescoring and fusion, per query.
     pub ann_and_fusion: Latency,
     /// The photo search alone, per query.
     pub photo_search: Latency,
     /// The region search alone, per query.
     pub region_search: Latency,
+    /// Reading the candidates' photo and region vectors from the catalog, per query,
+    /// as `search::search` reads them; with `catalog` only.
+    pub catalog_reads: Option<Latency>,
+    /// `ann_and_fusion` plus `catalog_reads`, per query; with `catalog` only.
+    pub with_catalog_reads: Option<Latency>,
     /// Share of the exact top 10 photos that HNSW returned in its top 10.
     pub photo_recall_at_10: f64,
     /// Share of the exact top 10 regions that HNSW returned in its top 10.
@@ -120,8 +144,12 @@ pub struct ExpansionReport {
     /// Share of the exact top 10 photos among the best 10 of the 100 HNSW candidates
     /// rescored at full precision, which is how `search::search` ranks them.
     pub photo_recall_at_10_rescored: f64,
-    /// The same for regions, with 200 candidates.
+    /// The same for regions, with `region_candidates` candidates.
     pub region_recall_at_10_rescored: f64,
+    /// Share of the exact answer's 10 photos in the answer's 10: the exact answer fuses
+    /// every photo with all its regions, the answer fuses only the HNSW candidates. This is
+    /// the recall a person sees.
+    pub result_recall_at_10: f64,
 }
 
 /// The text encoder's share of a query.
@@ -200,7 +228,12 @@ pub fn run_query(options: &QueryBenchOptions) -> Result<QueryReport, BenchError>
         Some((model, _)) => (model.bundle().manifest.logit_scale, model.bundle().manifest.logit_bias),
         None => DEFAULT_CALIBRATION,
     };
-    let scratch = super::scratch_folder(options.scratch_dir.as_deref())?;
+    let region_candidates: Vec<usize> =
+        if options.region_candidates.is_empty() { vec![DEFAULT_REGION_CANDIDATES] } else { options.region_candidates.clone() };
+    if region_candidates.contains(&0) {
+        return Err(BenchError::InvalidOptions("--region-candidates must be at least 1".into()));
+    }
+    let scratch = IndexFolder::new(options, dim)?;
 
     let generate_started = Instant::now();
     let clusters = ((options.photos as f64).sqrt() as usize).clamp(8, 1024);
@@ -215,8 +248,16 @@ pub fn run_query(options: &QueryBenchOptions) -> Result<QueryReport, BenchError>
     let spec = IndexSpec::new("bench/synthetic", dim).with_kind(options.kind);
     let photos_path = scratch.path().join("photos.usearch");
     let regions_path = scratch.path().join("regions.usearch");
-    let (photo_index, build_photos_s) = build_index(&photos_path, &spec, &dataset.photos, dim)?;
-    let (region_index, build_regions_s) = build_index(&regions_path, &spec, &dataset.regions, dim)?;
+    let (photo_index, build_photos_s) = build_or_reuse(&photos_path, &spec, &dataset.photos, dim, scratch.reusable())?;
+    let (region_index, build_regions_s) = build_or_reuse(&regions_path, &spec, &dataset.regions, dim, scratch.reusable())?;
+    let (catalog, build_catalog_s) = match options.catalog {
+        true => {
+            let (catalog, seconds) = build_or_reuse_catalog(&scratch.path().join("catalog.sqlite"), &dataset, scratch.reusable())?;
+            (Some(catalog), seconds)
+        }
+        false => (None, None),
+    };
+    scratch.mark_complete()?;
     let process_memory_mib = resident_memory_bytes().unwrap_or(0) as f64 / (1024.0 * 1024.0);
     let per_vector = |index: &VectorIndex| index.memory_usage() as f64 / index.len().max(1) as f64;
     let photo_memory_bytes_per_vector = per_vector(&photo_index);
@@ -237,44 +278,65 @@ pub fn run_query(options: &QueryBenchOptions) -> Result<QueryReport, BenchError>
     let open_indexes_ms = open_started.elapsed().as_secs_f64() * 1e3;
     photo_index.set_expansion_search(expansions[0]);
     region_index.set_expansion_search(expansions[0]);
-    answer(&photo_index, &region_index, &dataset, &queries[0].0, &queries[0].1, calibration)?;
+    answer(&photo_index, &region_index, &dataset, &queries[0].0, &queries[0].1, region_candidates[0], calibration)?;
     let first_answer_ms = open_started.elapsed().as_secs_f64() * 1e3;
 
     let recall_set = &queries[..options.recall_queries.min(queries.len())];
     let exact_photos: Vec<Vec<u64>> = recall_set.par_iter().map(|(q, _)| exact_top(&dataset.photos, dim, q, TOP_K)).collect();
     let exact_regions: Vec<Vec<u64>> = recall_set.par_iter().map(|(_, q)| exact_top(&dataset.regions, dim, q, TOP_K)).collect();
+    let exact_answers: Vec<Vec<usize>> = recall_set.iter().map(|(p, r)| exact_answer(&dataset, p, r, calibration)).collect();
 
     let mut by_expansion = Vec::new();
     for &expansion in &expansions {
         photo_index.set_expansion_search(expansion);
         region_index.set_expansion_search(expansion);
-        let timed = &queries[..options.queries];
-        let mut totals = Vec::with_capacity(timed.len());
-        let mut photo_times = Vec::with_capacity(timed.len());
-        let mut region_times = Vec::with_capacity(timed.len());
-        for (photo_query, region_query) in timed {
-            let started = Instant::now();
-            let timing = answer(&photo_index, &region_index, &dataset, photo_query, region_query, calibration)?;
-            totals.push(started.elapsed());
-            photo_times.push(timing.0);
-            region_times.push(timing.1);
-        }
         let photo_recall = recall(&photo_index, recall_set.iter().map(|(q, _)| q), &exact_photos)?;
         let region_recall = recall(&region_index, recall_set.iter().map(|(_, q)| q), &exact_regions)?;
         let photo_recall_rescored =
             rescored_recall(&photo_index, &dataset.photos, dim, PHOTO_CANDIDATES, recall_set.iter().map(|(q, _)| q), &exact_photos)?;
-        let region_recall_rescored =
-            rescored_recall(&region_index, &dataset.regions, dim, REGION_CANDIDATES, recall_set.iter().map(|(_, q)| q), &exact_regions)?;
-        by_expansion.push(ExpansionReport {
-            expansion_search: expansion,
-            ann_and_fusion: Latency::of(&totals),
-            photo_search: Latency::of(&photo_times),
-            region_search: Latency::of(&region_times),
-            photo_recall_at_10: photo_recall,
-            region_recall_at_10: region_recall,
-            photo_recall_at_10_rescored: photo_recall_rescored,
-            region_recall_at_10_rescored: region_recall_rescored,
-        });
+        for &candidates in &region_candidates {
+            let timed = &queries[..options.queries];
+            let mut totals = Vec::with_capacity(timed.len());
+            let mut photo_times = Vec::with_capacity(timed.len());
+            let mut region_times = Vec::with_capacity(timed.len());
+            let mut catalog_times = Vec::with_capacity(timed.len());
+            let mut with_catalog_times = Vec::with_capacity(timed.len());
+            for (photo_query, region_query) in timed {
+                let started = Instant::now();
+                let answered = answer(&photo_index, &region_index, &dataset, photo_query, region_query, candidates, calibration)?;
+                let elapsed = started.elapsed();
+                totals.push(elapsed);
+                photo_times.push(answered.photo_time);
+                region_times.push(answered.region_time);
+                if let Some(catalog) = &catalog {
+                    let read = catalog.read_candidates(&answered.candidates, photo_query, region_query)?;
+                    catalog_times.push(read);
+                    with_catalog_times.push(elapsed + read);
+                }
+            }
+            let region_recall_rescored =
+                rescored_recall(&region_index, &dataset.regions, dim, candidates, recall_set.iter().map(|(_, q)| q), &exact_regions)?;
+            let (mut found, mut wanted) = (0usize, 0usize);
+            for ((photo_query, region_query), truth) in recall_set.iter().zip(&exact_answers) {
+                let answered = answer(&photo_index, &region_index, &dataset, photo_query, region_query, candidates, calibration)?;
+                found += truth.iter().filter(|photo| answered.top.contains(photo)).count();
+                wanted += truth.len();
+            }
+            by_expansion.push(ExpansionReport {
+                expansion_search: expansion,
+                region_candidates: candidates,
+                ann_and_fusion: Latency::of(&totals),
+                photo_search: Latency::of(&photo_times),
+                region_search: Latency::of(&region_times),
+                catalog_reads: catalog.as_ref().map(|_| Latency::of(&catalog_times)),
+                with_catalog_reads: catalog.as_ref().map(|_| Latency::of(&with_catalog_times)),
+                photo_recall_at_10: photo_recall,
+                region_recall_at_10: region_recall,
+                photo_recall_at_10_rescored: photo_recall_rescored,
+                region_recall_at_10_rescored: region_recall_rescored,
+                result_recall_at_10: if wanted == 0 { 1.0 } else { found as f64 / wanted as f64 },
+            });
+        }
     }
 
     let text_encoder = match text {
@@ -293,6 +355,7 @@ pub fn run_query(options: &QueryBenchOptions) -> Result<QueryReport, BenchError>
         generate_s,
         build_photos_s,
         build_regions_s,
+        build_catalog_s,
         photo_memory_bytes_per_vector,
         region_memory_bytes_per_vector,
         file_bytes_per_vector,
@@ -355,6 +418,196 @@ fn query_pair(dataset: &Dataset, rng: &mut SplitMix64) -> (Vec<f32>, Vec<f32>) {
     (photo, region)
 }
 
+/// Where the index files go: a temporary folder removed at the end, or with
+/// `reuse_indexes` a kept folder named after everything the files depend on.
+enum IndexFolder {
+    Temporary(tempfile::TempDir),
+    Kept { path: PathBuf, complete: bool },
+}
+
+/// Written into a kept folder once both files are saved, so that a run cut short
+/// never leaves half-built files to be reused.
+const COMPLETE_MARKER: &str = "complete";
+
+impl IndexFolder {
+    fn new(options: &QueryBenchOptions, dim: usize) -> Result<IndexFolder, BenchError> {
+        if !options.reuse_indexes {
+            return Ok(IndexFolder::Temporary(super::scratch_folder(options.scratch_dir.as_deref())?));
+        }
+        let parent = options.scratch_dir.as_deref().ok_or_else(|| {
+            BenchError::InvalidOptions("--reuse-indexes needs --scratch DIR to keep the index files in".into())
+        })?;
+        let name = format!("query-{}p-{}r-{}d-{}-seed{}", options.photos, options.regions, dim, options.kind, options.seed);
+        let path = parent.join(name);
+        std::fs::create_dir_all(&path).map_err(|source| BenchError::io(path.clone(), source))?;
+        let complete = path.join(COMPLETE_MARKER).is_file();
+        Ok(IndexFolder::Kept { path, complete })
+    }
+
+    fn path(&self) -> &std::path::Path {
+        match self {
+            IndexFolder::Temporary(dir) => dir.path(),
+            IndexFolder::Kept { path, .. } => path,
+        }
+    }
+
+    fn reusable(&self) -> bool {
+        matches!(self, IndexFolder::Kept { complete: true, .. })
+    }
+
+    fn mark_complete(&self) -> Result<(), BenchError> {
+        match self {
+            IndexFolder::Kept { path, complete: false } => {
+                let marker = path.join(COMPLETE_MARKER);
+                std::fs::write(&marker, b"").map_err(|source| BenchError::io(marker, source))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The model id the synthetic catalog's vectors are stored under.
+const SYNTHETIC_MODEL: &str = "bench/synthetic";
+
+/// A SQLite catalog holding the synthetic photos, one file and one content each, with
+/// their vectors and regions.
+struct SyntheticCatalog {
+    catalog: crate::catalog::Catalog,
+    /// Content id of each synthetic photo.
+    contents: Vec<ContentId>,
+    regions_per_photo: Vec<u32>,
+}
+
+impl SyntheticCatalog {
+    /// Reads the candidates' photo and region vectors as `search::search` does, scores
+    /// them, and returns the time taken. Fails when the catalog does not hold every
+    /// region of a candidate, so a stale or damaged catalog cannot pass for a fast one.
+    fn read_candidates(&self, candidates: &[usize], photo_query: &[f32], region_query: &[f32]) -> Result<Duration, BenchError> {
+        let ids: Vec<ContentId> = candidates.iter().map(|&photo| self.contents[photo]).collect();
+        let started = Instant::now();
+        let rows = self.catalog.photos_for_contents(&ids)?;
+        let mut best = 0.0f32;
+        self.catalog.visit_content_embeddings(SYNTHETIC_MODEL, &ids, |_, vector| best = best.max(dot(photo_query, vector)))?;
+        let mut regions_read = 0usize;
+        self.catalog.visit_region_embeddings(SYNTHETIC_MODEL, &ids, |_, vector| {
+            regions_read += 1;
+            best = best.max(dot(region_query, vector));
+        })?;
+        let elapsed = started.elapsed();
+        std::hint::black_box(best);
+        let expected: usize = candidates.iter().map(|&photo| self.regions_per_photo[photo] as usize).sum();
+        if rows.len() != candidates.len() || regions_read != expected {
+            return Err(BenchError::InvalidOptions(format!(
+                "the synthetic catalog returned {} photos and {regions_read} regions for {} photos with {expected} regions; delete it to write it again",
+                rows.len(),
+                candidates.len()
+            )));
+        }
+        Ok(elapsed)
+    }
+}
+
+/// Opens the catalog of an earlier run when `reuse` is set and it holds every photo;
+/// writes it otherwise. Returns the write time, or `None` when reused.
+fn build_or_reuse_catalog(path: &std::path::Path, dataset: &Dataset, reuse: bool) -> Result<(SyntheticCatalog, Option<f64>), BenchError> {
+    use crate::catalog::{hash_bytes, Catalog, CatalogOp, ContentRef, NewContent, NewEmbedding, NewFile, NewRegion, PhotoMetadata, RegionBox, RegionSource};
+
+    let hash_of = |photo: usize| hash_bytes(format!("bench/synthetic/{photo}").as_bytes());
+    let regions_per_photo: Vec<u32> = (0..dataset.num_photos).map(|photo| dataset.regions_of(photo).count() as u32).collect();
+    if reuse && path.is_file() {
+        let catalog = Catalog::open(path)?;
+        if catalog.stats()?.contents as usize == dataset.num_photos {
+            let mut contents = Vec::with_capacity(dataset.num_photos);
+            for photo in 0..dataset.num_photos {
+                match catalog.content_by_hash(&hash_of(photo))? {
+                    Some(content) => contents.push(content.id),
+                    None => break,
+                }
+            }
+            if contents.len() == dataset.num_photos {
+                tracing::info!(path = %path.display(), "reusing the catalog of an earlier run");
+                return Ok((SyntheticCatalog { catalog, contents, regions_per_photo }, None));
+            }
+        }
+        drop(catalog);
+        tracing::warn!(path = %path.display(), "the kept catalog does not hold these photos; writing it again");
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        if file.exists() {
+            std::fs::remove_file(&file).map_err(|source| BenchError::io(file.clone(), source))?;
+        }
+    }
+    let started = Instant::now();
+    let mut catalog = Catalog::open(path)?;
+    catalog.mark_all_for_reembedding(SYNTHETIC_MODEL)?;
+    let folder = path.with_file_name("photos");
+    let folder_id = catalog.add_folder(&folder)?;
+    let mut contents = Vec::with_capacity(dataset.num_photos);
+    let photos: Vec<usize> = (0..dataset.num_photos).collect();
+    for batch in photos.chunks(1000) {
+        let mut ops = Vec::with_capacity(batch.len() * 2);
+        for &photo in batch {
+            let regions = dataset
+                .regions_of(photo)
+                .map(|r| NewRegion {
+                    region_box: RegionBox { x0: 0.0, y0: 0.0, x1: 100.0, y1: 100.0 },
+                    source: RegionSource::Segment,
+                    score: 1.0,
+                    embedding: dataset.region(r).to_vec(),
+                })
+                .collect();
+            ops.push(CatalogOp::UpsertContent(NewContent {
+                hash: hash_of(photo),
+                metadata: PhotoMetadata { width: Some(100), height: Some(100), format: Some("jpeg".into()), ..PhotoMetadata::default() },
+                embedding: Some(NewEmbedding { model_id: SYNTHETIC_MODEL.into(), vector: dataset.photo(photo).to_vec(), regions }),
+            }));
+            ops.push(CatalogOp::UpsertFile(NewFile {
+                folder_id,
+                path: folder.join(format!("{photo}.jpg")).to_string_lossy().into_owned(),
+                size: 1,
+                mtime_ns: 0,
+                sample_hash: None,
+                content: ContentRef::Hash(hash_of(photo)),
+            }));
+        }
+        let outcome = catalog.write_batch(&ops)?;
+        if outcome.contents_inserted.len() != batch.len() {
+            return Err(BenchError::InvalidOptions(format!("{} is not a new catalog", path.display())));
+        }
+        contents.extend(outcome.contents_inserted);
+    }
+    Ok((SyntheticCatalog { catalog, contents, regions_per_photo }, Some(started.elapsed().as_secs_f64())))
+}
+
+/// Opens the index file of an earlier run when `reuse` is set and it opens with the
+/// same spec and size; builds it otherwise. Returns the build time, or `None` when
+/// the file was reused.
+fn build_or_reuse(
+    path: &std::path::Path,
+    spec: &IndexSpec,
+    vectors: &[f32],
+    dim: usize,
+    reuse: bool,
+) -> Result<(VectorIndex, Option<f64>), BenchError> {
+    if reuse {
+        match VectorIndex::open(path, spec, 1) {
+            OpenOutcome::Ready(index) if index.len() == vectors.len() / dim => {
+                tracing::info!(path = %path.display(), "reusing the index file of an earlier run");
+                return Ok((index, None));
+            }
+            OpenOutcome::Ready(index) => {
+                tracing::warn!(path = %path.display(), vectors = index.len(), "the kept index file has another size; building it again");
+            }
+            OpenOutcome::NeedsRebuild { reason } => {
+                tracing::warn!(path = %path.display(), %reason, "the kept index file does not open; building it again");
+            }
+        }
+    }
+    let (index, seconds) = build_index(path, spec, vectors, dim)?;
+    Ok((index, Some(seconds)))
+}
+
 fn build_index(path: &std::path::Path, spec: &IndexSpec, vectors: &[f32], dim: usize) -> Result<(VectorIndex, f64), BenchError> {
     let started = Instant::now();
     let mut index = VectorIndex::create(path, spec)?;
@@ -379,37 +632,60 @@ fn file_size(path: &std::path::Path) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
 
-/// Runs one query as `search::search` does after the text encoder, and returns the
-/// time of the photo search and of the region search.
+/// One answered query: the fused top photos, the candidates they were chosen from,
+/// and the time of each HNSW search.
+struct Answered {
+    top: Vec<usize>,
+    candidates: Vec<usize>,
+    photo_time: Duration,
+    region_time: Duration,
+}
+
+/// Runs one query as `search::search` does after the text encoder.
 fn answer(
     photos: &VectorIndex,
     regions: &VectorIndex,
     dataset: &Dataset,
     photo_query: &[f32],
     region_query: &[f32],
-    (logit_scale, logit_bias): (f32, f32),
-) -> Result<(Duration, Duration), BenchError> {
+    region_candidates: usize,
+    calibration: (f32, f32),
+) -> Result<Answered, BenchError> {
     let started = Instant::now();
     let photo_hits = photos.search(photo_query, PHOTO_CANDIDATES)?;
     let photo_done = Instant::now();
-    let region_hits = if regions.is_empty() { Vec::new() } else { regions.search(region_query, REGION_CANDIDATES)? };
+    let region_hits = if regions.is_empty() { Vec::new() } else { regions.search(region_query, region_candidates)? };
     let region_time = photo_done.elapsed();
 
     let mut candidates: HashSet<usize> = photo_hits.iter().map(|(key, _)| *key as usize).collect();
     candidates.extend(region_hits.iter().map(|(key, _)| *key as usize % dataset.num_photos));
-    let mut scored: Vec<(usize, f32)> = candidates
-        .into_iter()
-        .map(|photo| {
-            let photo_probability = match_probability(dot(photo_query, dataset.photo(photo)), logit_scale, logit_bias);
-            let best_region = dataset.regions_of(photo).map(|r| dot(region_query, dataset.region(r))).reduce(f32::max);
-            let region_probability = best_region.map(|cos| match_probability(cos, logit_scale, logit_bias));
-            (photo, fuse(photo_probability, region_probability, None, FusionWeights::default()))
-        })
-        .collect();
+    let candidates: Vec<usize> = candidates.into_iter().collect();
+    let scored: Vec<(usize, f32)> =
+        candidates.iter().map(|&photo| (photo, fused_score(dataset, photo, photo_query, region_query, calibration))).collect();
+    let top = best_photos(scored);
+    Ok(Answered { top: std::hint::black_box(top), candidates, photo_time: photo_done - started, region_time })
+}
+
+/// A photo's fused score: its own match probability and its best region's, as
+/// `search::search` computes them from full-precision vectors.
+fn fused_score(dataset: &Dataset, photo: usize, photo_query: &[f32], region_query: &[f32], (logit_scale, logit_bias): (f32, f32)) -> f32 {
+    let photo_probability = match_probability(dot(photo_query, dataset.photo(photo)), logit_scale, logit_bias);
+    let best_region = dataset.regions_of(photo).map(|r| dot(region_query, dataset.region(r))).reduce(f32::max);
+    let region_probability = best_region.map(|cos| match_probability(cos, logit_scale, logit_bias));
+    fuse(photo_probability, region_probability, None, FusionWeights::default())
+}
+
+/// The `TOP_K` best photos, ties broken by the lower id.
+fn best_photos(mut scored: Vec<(usize, f32)>) -> Vec<usize> {
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    scored.truncate(TOP_K);
-    std::hint::black_box(&scored);
-    Ok((photo_done - started, region_time))
+    scored.into_iter().take(TOP_K).map(|(photo, _)| photo).collect()
+}
+
+/// The answer of an exact search: every photo fused with all its regions.
+fn exact_answer(dataset: &Dataset, photo_query: &[f32], region_query: &[f32], calibration: (f32, f32)) -> Vec<usize> {
+    let scored: Vec<(usize, f32)> =
+        (0..dataset.num_photos).into_par_iter().map(|photo| (photo, fused_score(dataset, photo, photo_query, region_query, calibration))).collect();
+    best_photos(scored)
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {

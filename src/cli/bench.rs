@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 use xunying::bench::{
     run_decode, run_ingest, run_query, write_generated_photos, DecodeBenchOptions, DecodeReport, GeneratedSet, IngestBenchOptions, IngestReport,
-    QueryBenchOptions, QueryReport,
+    QueryBenchOptions, QueryReport, DEFAULT_REGION_CANDIDATES,
 };
 use xunying::model::ModelOptions;
 use xunying::vectors::VectorKind;
@@ -93,6 +93,10 @@ pub enum BenchCommand {
         /// HNSW expansion_search values to measure, comma-separated.
         #[arg(long, value_name = "E,E", value_delimiter = ',', default_value = "64,128")]
         expansion_search: Vec<usize>,
+        /// Region candidates taken from HNSW and rescored, comma-separated; each is
+        /// measured with every expansion_search value.
+        #[arg(long, value_name = "N,N", value_delimiter = ',', default_values_t = [DEFAULT_REGION_CANDIDATES])]
+        region_candidates: Vec<usize>,
         /// Do not time the text encoder even when a model bundle is set.
         #[arg(long)]
         no_text: bool,
@@ -105,6 +109,14 @@ pub enum BenchCommand {
         /// Folder for the temporary index files.
         #[arg(long, value_name = "DIR")]
         scratch: Option<PathBuf>,
+        /// Keep the index files under --scratch and reuse them on later runs with the
+        /// same sizes, kind and seed (building 1 M regions takes about 15 minutes on 2 cores).
+        #[arg(long, requires = "scratch")]
+        reuse_indexes: bool,
+        /// Also write the vectors into a SQLite catalog and time reading each query's
+        /// candidates from it, as a search does (kept and reused with --reuse-indexes).
+        #[arg(long)]
+        catalog: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -154,7 +166,23 @@ pub fn run(command: BenchCommand, model_dir: Option<&Path>, options: &ModelOptio
             println!("wrote {} photos to {} / 已写入 {} 张照片", paths.len(), out.display(), paths.len());
             Ok(())
         }
-        BenchCommand::Query { photos, regions, dim, queries, recall_queries, kind, expansion_search, no_text, threads, seed, scratch, json } => {
+        BenchCommand::Query {
+            photos,
+            regions,
+            dim,
+            queries,
+            recall_queries,
+            kind,
+            expansion_search,
+            region_candidates,
+            no_text,
+            threads,
+            seed,
+            scratch,
+            reuse_indexes,
+            catalog,
+            json,
+        } => {
             let report = run_query(&QueryBenchOptions {
                 photos,
                 regions,
@@ -163,11 +191,14 @@ pub fn run(command: BenchCommand, model_dir: Option<&Path>, options: &ModelOptio
                 recall_queries,
                 kind,
                 expansion_search,
+                region_candidates,
                 model_dir: if no_text { None } else { model_dir.map(Path::to_path_buf) },
                 device: options.device,
                 threads,
                 runtime_library: options.runtime_library.clone(),
                 scratch_dir: scratch,
+                reuse_indexes,
+                catalog,
                 seed,
             })?;
             print(json, &report, print_query)
@@ -249,9 +280,15 @@ fn print_decode(report: &DecodeReport) {
 }
 
 fn print_query(report: &QueryReport) {
+    let build = |seconds: Option<f64>| seconds.map_or_else(|| "reused".to_string(), |s| format!("{s:.1} s"));
     println!(
-        "{} photos, {} regions, dim {}, {} · build {:.1} s + {:.1} s",
-        report.photos, report.regions, report.dim, report.kind, report.build_photos_s, report.build_regions_s
+        "{} photos, {} regions, dim {}, {} · build {} + {}",
+        report.photos,
+        report.regions,
+        report.dim,
+        report.kind,
+        build(report.build_photos_s),
+        build(report.build_regions_s)
     );
     println!(
         "memory per vector / 每向量内存: photos {:.0} B, regions {:.0} B, files {:.0} B · process {:.0} MiB",
@@ -260,23 +297,36 @@ fn print_query(report: &QueryReport) {
         report.file_bytes_per_vector,
         report.process_memory_mib
     );
+    if report.by_expansion.iter().any(|e| e.catalog_reads.is_some()) {
+        println!("catalog / 目录: write {}", build(report.build_catalog_s));
+    }
     println!("open indexes {:.1} ms · first answer {:.1} ms", report.open_indexes_ms, report.first_answer_ms);
     println!();
     println!(
-        "{:>9} {:>9} {:>9} {:>13} {:>14} {:>15} {:>16}",
-        "expansion", "p50 ms", "p99 ms", "photo R@10", "region R@10", "photo rescored", "region rescored"
+        "{:>9} {:>10} {:>9} {:>9} {:>11} {:>12} {:>15} {:>16} {:>12}",
+        "expansion", "candidates", "p50 ms", "p99 ms", "photo R@10", "region R@10", "photo rescored", "region rescored", "result R@10"
     );
     for e in &report.by_expansion {
         println!(
-            "{:>9} {:>9.2} {:>9.2} {:>13.3} {:>14.3} {:>15.3} {:>16.3}",
+            "{:>9} {:>10} {:>9.2} {:>9.2} {:>11.3} {:>12.3} {:>15.3} {:>16.3} {:>12.3}",
             e.expansion_search,
+            e.region_candidates,
             e.ann_and_fusion.p50_ms,
             e.ann_and_fusion.p99_ms,
             e.photo_recall_at_10,
             e.region_recall_at_10,
             e.photo_recall_at_10_rescored,
-            e.region_recall_at_10_rescored
+            e.region_recall_at_10_rescored,
+            e.result_recall_at_10
         );
+    }
+    for e in &report.by_expansion {
+        if let (Some(reads), Some(total)) = (&e.catalog_reads, &e.with_catalog_reads) {
+            println!(
+                "expansion {} · {} candidates: catalog reads p50 {:.2} ms, p99 {:.2} ms · with them p50 {:.2} ms, p99 {:.2} ms",
+                e.expansion_search, e.region_candidates, reads.p50_ms, reads.p99_ms, total.p50_ms, total.p99_ms
+            );
+        }
     }
     if let Some(text) = &report.text_encoder {
         println!();

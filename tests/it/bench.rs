@@ -128,17 +128,29 @@ fn query_report_is_complete() {
         recall_queries: 20,
         kind: VectorKind::I8,
         expansion_search: vec![16, 128],
+        region_candidates: vec![],
         model_dir: Some(toy_bundle()),
         device: Device::Cpu,
         threads: 1,
         runtime_library: None,
         scratch_dir: None,
+        reuse_indexes: false,
+        catalog: true,
         seed: 3,
     })
     .unwrap();
 
     assert_eq!(report.dim, 128, "the toy bundle's width");
     assert_eq!(report.by_expansion.len(), 2);
+    assert!(report.by_expansion.iter().all(|e| e.region_candidates == 200), "the default candidates");
+    for e in &report.by_expansion {
+        let reads = e.catalog_reads.as_ref().expect("the catalog was timed");
+        let total = e.with_catalog_reads.as_ref().unwrap();
+        assert_eq!(reads.samples, 30);
+        assert!(reads.p50_ms > 0.0);
+        assert!(total.p50_ms >= e.ann_and_fusion.p50_ms.min(reads.p50_ms));
+    }
+    assert!(report.build_catalog_s.is_some_and(|s| s > 0.0));
     for e in &report.by_expansion {
         assert_eq!(e.ann_and_fusion.samples, 30);
         assert!(e.ann_and_fusion.p50_ms > 0.0);
@@ -147,10 +159,11 @@ fn query_report_is_complete() {
         assert!((0.0..=1.0).contains(&e.region_recall_at_10));
     }
     assert!(report.by_expansion[1].region_recall_at_10 >= 0.9, "a wide search finds most of the exact top 10");
+    assert!(report.by_expansion[1].result_recall_at_10 >= 0.9, "a wide search finds most of the exact answer");
     assert!(report.photo_memory_bytes_per_vector >= 128.0, "i8 stores at least one byte per component");
     assert!(report.file_bytes_per_vector >= 128.0);
-    assert!(report.build_photos_s > 0.0);
-    assert!(report.build_regions_s > 0.0);
+    assert!(report.build_photos_s.is_some_and(|s| s > 0.0));
+    assert!(report.build_regions_s.is_some_and(|s| s > 0.0));
     assert!(report.first_answer_ms >= report.open_indexes_ms);
     let text = report.text_encoder.expect("a bundle was given");
     assert_eq!(text.device, "cpu");
@@ -176,6 +189,45 @@ fn cli_query_prints_json() {
     let rescored = report["by_expansion"][0]["region_recall_at_10_rescored"].as_f64().unwrap();
     assert!(rescored >= 0.9, "200 rescored candidates of 600 regions hold the exact top 10: {rescored}");
     assert!(report["text_encoder"].is_null(), "no bundle is set");
+}
+
+#[test]
+fn cli_query_measures_candidates_and_reuses_indexes() {
+    let data = tempfile::tempdir().unwrap();
+    let scratch = data.path().join("kept");
+    let scratch_arg = scratch.to_str().unwrap();
+    let args = [
+        "bench", "query", "--photos", "400", "--regions", "4000", "--dim", "32", "--queries", "10", "--recall-queries", "10",
+        "--expansion-search", "16", "--region-candidates", "10,400", "--scratch", scratch_arg, "--reuse-indexes", "--catalog", "--json",
+    ];
+    let first: serde_json::Value = {
+        let output = xunying(&args, data.path());
+        assert!(output.status.success(), "stderr: {}", stderr(&output));
+        serde_json::from_str(&stdout(&output)).unwrap()
+    };
+    let rows = first["by_expansion"].as_array().unwrap();
+    assert_eq!(rows.iter().map(|e| e["region_candidates"].as_u64().unwrap()).collect::<Vec<_>>(), [10, 400]);
+    let rescored = |row: &serde_json::Value| row["region_recall_at_10_rescored"].as_f64().unwrap();
+    assert!(rescored(&rows[1]) > rescored(&rows[0]), "400 candidates hold more of the exact top 10 than 10 do: {rows:?}");
+    assert!(rows[1]["result_recall_at_10"].as_f64().unwrap() >= 0.9, "{rows:?}");
+    assert!(first["build_regions_s"].as_f64().is_some_and(|s| s > 0.0));
+
+    let output = xunying(&args, data.path());
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    let second: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert!(second["build_photos_s"].is_null() && second["build_regions_s"].is_null(), "the kept files are reused: {second}");
+    assert!(second["build_catalog_s"].is_null(), "the kept catalog is reused: {second}");
+    assert!(second["by_expansion"][1]["catalog_reads"]["p50_ms"].as_f64().is_some_and(|ms| ms > 0.0), "{second}");
+    assert_eq!(second["by_expansion"][1]["result_recall_at_10"], first["by_expansion"][1]["result_recall_at_10"], "same files, same answers");
+
+    let mut other_seed = args.to_vec();
+    other_seed.extend(["--seed", "2"]);
+    let output = xunying(&other_seed, data.path());
+    let third: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert!(third["build_regions_s"].as_f64().is_some(), "another seed builds its own files");
+
+    let output = xunying(&["bench", "query", "--photos", "10", "--regions", "10", "--dim", "8", "--reuse-indexes"], data.path());
+    assert!(!output.status.success(), "--reuse-indexes without --scratch is refused");
 }
 
 #[test]
