@@ -10,14 +10,14 @@
 //! exact scan of the full-precision vectors, so it counts quantisation error too. The
 //! result recall compares the fused top 10 with the top 10 of fusing every photo.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::catalog::ContentId;
+use crate::catalog::{ContentId, RegionId};
 use crate::model::{match_probability, Device, Model, ModelOptions, WalkType};
 use crate::search::fusion::{fuse, FusionWeights};
 use crate::vectors::{IndexSpec, OpenOutcome, VectorIndex, VectorKind};
@@ -309,7 +309,7 @@ pub fn run_query(options: &QueryBenchOptions) -> Result<QueryReport, BenchError>
                 photo_times.push(answered.photo_time);
                 region_times.push(answered.region_time);
                 if let Some(catalog) = &catalog {
-                    let read = catalog.read_candidates(&answered.candidates, photo_query, region_query)?;
+                    let read = catalog.read_candidates(&answered, photo_query, region_query)?;
                     catalog_times.push(read);
                     with_catalog_times.push(elapsed + read);
                 }
@@ -475,32 +475,50 @@ struct SyntheticCatalog {
     catalog: crate::catalog::Catalog,
     /// Content id of each synthetic photo.
     contents: Vec<ContentId>,
+    /// Region id of each synthetic region.
+    regions: Vec<RegionId>,
     regions_per_photo: Vec<u32>,
 }
 
 impl SyntheticCatalog {
     /// Reads the candidates' photo and region vectors as `search::search` does, scores
-    /// them, and returns the time taken. Fails when the catalog does not hold every
-    /// region of a candidate, so a stale or damaged catalog cannot pass for a fast one.
-    fn read_candidates(&self, candidates: &[usize], photo_query: &[f32], region_query: &[f32]) -> Result<Duration, BenchError> {
-        let ids: Vec<ContentId> = candidates.iter().map(|&photo| self.contents[photo]).collect();
+    /// them, and returns the time taken: every region of the photos found by their own
+    /// vector, and the regions found by theirs. Fails when the catalog does not return
+    /// exactly those regions, so a stale or damaged catalog cannot pass for a fast one.
+    fn read_candidates(&self, answered: &Answered, photo_query: &[f32], region_query: &[f32]) -> Result<Duration, BenchError> {
+        let from_photos: Vec<ContentId> = answered.photo_hits.iter().map(|&photo| self.contents[photo]).collect();
+        let mut all: Vec<ContentId> = from_photos.clone();
+        all.extend(answered.region_hits.iter().map(|&region| self.contents[region % self.contents.len()]));
+        all.sort_unstable();
+        all.dedup();
+        let region_ids: Vec<RegionId> = answered.region_hits.iter().map(|&region| self.regions[region]).collect();
+
         let started = Instant::now();
-        let rows = self.catalog.photos_for_contents(&ids)?;
+        let rows = self.catalog.photos_for_contents(&all)?;
         let mut best = 0.0f32;
-        self.catalog.visit_content_embeddings(SYNTHETIC_MODEL, &ids, |_, vector| best = best.max(dot(photo_query, vector)))?;
-        let mut regions_read = 0usize;
-        self.catalog.visit_region_embeddings(SYNTHETIC_MODEL, &ids, |_, vector| {
-            regions_read += 1;
+        self.catalog.visit_content_embeddings(SYNTHETIC_MODEL, &all, |_, vector| best = best.max(dot(photo_query, vector)))?;
+        let mut all_regions_read = 0usize;
+        self.catalog.visit_region_embeddings(SYNTHETIC_MODEL, &from_photos, |_, vector| {
+            all_regions_read += 1;
+            best = best.max(dot(region_query, vector));
+        })?;
+        let mut hits_read = 0usize;
+        self.catalog.visit_regions_by_id(SYNTHETIC_MODEL, &region_ids, |region, vector| {
+            if all.binary_search(&region.content_id).is_ok() {
+                hits_read += 1;
+            }
             best = best.max(dot(region_query, vector));
         })?;
         let elapsed = started.elapsed();
         std::hint::black_box(best);
-        let expected: usize = candidates.iter().map(|&photo| self.regions_per_photo[photo] as usize).sum();
-        if rows.len() != candidates.len() || regions_read != expected {
+
+        let expected: usize = answered.photo_hits.iter().map(|&photo| self.regions_per_photo[photo] as usize).sum();
+        if rows.len() != all.len() || all_regions_read != expected || hits_read != region_ids.len() {
             return Err(BenchError::InvalidOptions(format!(
-                "the synthetic catalog returned {} photos and {regions_read} regions for {} photos with {expected} regions; delete it to write it again",
+                "the synthetic catalog returned {} of {} photos, {all_regions_read} of {expected} regions and {hits_read} of {} nearest regions; delete it to write it again",
                 rows.len(),
-                candidates.len()
+                all.len(),
+                region_ids.len()
             )));
         }
         Ok(elapsed)
@@ -524,9 +542,11 @@ fn build_or_reuse_catalog(path: &std::path::Path, dataset: &Dataset, reuse: bool
                     None => break,
                 }
             }
-            if contents.len() == dataset.num_photos {
+            if contents.len() == dataset.num_photos && catalog.stats()?.regions as usize == dataset.num_regions() {
                 tracing::info!(path = %path.display(), "reusing the catalog of an earlier run");
-                return Ok((SyntheticCatalog { catalog, contents, regions_per_photo }, None));
+                // A new catalog numbers regions from 1 in the order they were written.
+                let regions = region_ids_in_write_order(dataset, (1..=dataset.num_regions() as i64).map(RegionId));
+                return Ok((SyntheticCatalog { catalog, contents, regions, regions_per_photo }, None));
             }
         }
         drop(catalog);
@@ -544,6 +564,7 @@ fn build_or_reuse_catalog(path: &std::path::Path, dataset: &Dataset, reuse: bool
     let folder = path.with_file_name("photos");
     let folder_id = catalog.add_folder(&folder)?;
     let mut contents = Vec::with_capacity(dataset.num_photos);
+    let mut written_regions = Vec::with_capacity(dataset.num_regions());
     let photos: Vec<usize> = (0..dataset.num_photos).collect();
     for batch in photos.chunks(1000) {
         let mut ops = Vec::with_capacity(batch.len() * 2);
@@ -576,8 +597,23 @@ fn build_or_reuse_catalog(path: &std::path::Path, dataset: &Dataset, reuse: bool
             return Err(BenchError::InvalidOptions(format!("{} is not a new catalog", path.display())));
         }
         contents.extend(outcome.contents_inserted);
+        written_regions.extend(outcome.regions_inserted);
     }
-    Ok((SyntheticCatalog { catalog, contents, regions_per_photo }, Some(started.elapsed().as_secs_f64())))
+    let regions = region_ids_in_write_order(dataset, written_regions);
+    Ok((SyntheticCatalog { catalog, contents, regions, regions_per_photo }, Some(started.elapsed().as_secs_f64())))
+}
+
+/// Maps each synthetic region to its id, given the ids in the order the regions were
+/// written: photo by photo, each photo's regions in [`Dataset::regions_of`] order.
+fn region_ids_in_write_order(dataset: &Dataset, ids: impl IntoIterator<Item = RegionId>) -> Vec<RegionId> {
+    let mut ids = ids.into_iter();
+    let mut regions = vec![RegionId(0); dataset.num_regions()];
+    for photo in 0..dataset.num_photos {
+        for region in dataset.regions_of(photo) {
+            regions[region] = ids.next().unwrap_or(RegionId(0));
+        }
+    }
+    regions
 }
 
 /// Opens the index file of an earlier run when `reuse` is set and it opens with the
@@ -636,12 +672,17 @@ fn file_size(path: &std::path::Path) -> u64 {
 /// and the time of each HNSW search.
 struct Answered {
     top: Vec<usize>,
-    candidates: Vec<usize>,
+    /// Photos found by their own vector.
+    photo_hits: Vec<usize>,
+    /// Regions found by theirs.
+    region_hits: Vec<usize>,
     photo_time: Duration,
     region_time: Duration,
 }
 
-/// Runs one query as `search::search` does after the text encoder.
+/// Runs one query as `search::search` does after the text encoder: a photo found by
+/// its own vector is scored with all its regions, a photo found only through regions
+/// with the best of those regions.
 fn answer(
     photos: &VectorIndex,
     regions: &VectorIndex,
@@ -652,26 +693,43 @@ fn answer(
     calibration: (f32, f32),
 ) -> Result<Answered, BenchError> {
     let started = Instant::now();
-    let photo_hits = photos.search(photo_query, PHOTO_CANDIDATES)?;
+    let photo_hits: Vec<usize> = photos.search(photo_query, PHOTO_CANDIDATES)?.into_iter().map(|(key, _)| key as usize).collect();
     let photo_done = Instant::now();
-    let region_hits = if regions.is_empty() { Vec::new() } else { regions.search(region_query, region_candidates)? };
+    let region_hits: Vec<usize> = if regions.is_empty() {
+        Vec::new()
+    } else {
+        regions.search(region_query, region_candidates)?.into_iter().map(|(key, _)| key as usize).collect()
+    };
     let region_time = photo_done.elapsed();
 
-    let mut candidates: HashSet<usize> = photo_hits.iter().map(|(key, _)| *key as usize).collect();
-    candidates.extend(region_hits.iter().map(|(key, _)| *key as usize % dataset.num_photos));
-    let candidates: Vec<usize> = candidates.into_iter().collect();
-    let scored: Vec<(usize, f32)> =
-        candidates.iter().map(|&photo| (photo, fused_score(dataset, photo, photo_query, region_query, calibration))).collect();
+    let mut best_hit: HashMap<usize, f32> = HashMap::new();
+    for &region in &region_hits {
+        let cos = dot(region_query, dataset.region(region));
+        let best = best_hit.entry(region % dataset.num_photos).or_insert(cos);
+        *best = best.max(cos);
+    }
+    let from_photos: HashSet<usize> = photo_hits.iter().copied().collect();
+    let scored: Vec<(usize, f32)> = from_photos
+        .iter()
+        .map(|&photo| (photo, fused_score(dataset, photo, photo_query, region_query, calibration)))
+        .chain(best_hit.iter().filter(|(photo, _)| !from_photos.contains(photo)).map(|(&photo, &cos)| {
+            (photo, fuse_cosines(dot(photo_query, dataset.photo(photo)), Some(cos), calibration))
+        }))
+        .collect();
     let top = best_photos(scored);
-    Ok(Answered { top: std::hint::black_box(top), candidates, photo_time: photo_done - started, region_time })
+    Ok(Answered { top: std::hint::black_box(top), photo_hits, region_hits, photo_time: photo_done - started, region_time })
 }
 
 /// A photo's fused score: its own match probability and its best region's, as
 /// `search::search` computes them from full-precision vectors.
-fn fused_score(dataset: &Dataset, photo: usize, photo_query: &[f32], region_query: &[f32], (logit_scale, logit_bias): (f32, f32)) -> f32 {
-    let photo_probability = match_probability(dot(photo_query, dataset.photo(photo)), logit_scale, logit_bias);
+fn fused_score(dataset: &Dataset, photo: usize, photo_query: &[f32], region_query: &[f32], calibration: (f32, f32)) -> f32 {
     let best_region = dataset.regions_of(photo).map(|r| dot(region_query, dataset.region(r))).reduce(f32::max);
-    let region_probability = best_region.map(|cos| match_probability(cos, logit_scale, logit_bias));
+    fuse_cosines(dot(photo_query, dataset.photo(photo)), best_region, calibration)
+}
+
+fn fuse_cosines(photo_cos: f32, region_cos: Option<f32>, (logit_scale, logit_bias): (f32, f32)) -> f32 {
+    let photo_probability = match_probability(photo_cos, logit_scale, logit_bias);
+    let region_probability = region_cos.map(|cos| match_probability(cos, logit_scale, logit_bias));
     fuse(photo_probability, region_probability, None, FusionWeights::default())
 }
 

@@ -247,6 +247,17 @@ impl Catalog {
         self.locate(read::visit_region_embeddings(&self.conn, model_id, ids, visit))
     }
 
+    /// Calls `visit` with each of these regions and its embedding, for the regions
+    /// whose content is embedded in `model_id`'s space. Unknown ids are skipped.
+    pub fn visit_regions_by_id(
+        &self,
+        model_id: &str,
+        ids: &[RegionId],
+        visit: impl FnMut(&RegionRow, &[f32]),
+    ) -> Result<(), CatalogError> {
+        self.locate(read::visit_regions_by_id(&self.conn, model_id, ids, visit))
+    }
+
     /// Returns the photo rows of these contents: one per file, in the order of `ids`
     /// and then by path. Unknown ids are skipped.
     pub fn photos_for_contents(&self, ids: &[ContentId]) -> Result<Vec<PhotoRow>, CatalogError> {

@@ -262,8 +262,9 @@ pub(crate) fn visit_content_embeddings(
     let Some(dimension) = model_dimension(conn, model_id)? else {
         return Ok(());
     };
+    let raw: Vec<i64> = ids.iter().map(|id| id.0).collect();
     let mut vector = Vec::with_capacity(dimension);
-    for_each_in_model(conn, "SELECT id, embedding FROM contents WHERE model_id = ?1 AND id IN", model_id, ids, |row| {
+    for_each_in_model(conn, "SELECT id, embedding FROM contents WHERE model_id = ?1 AND id IN", model_id, &raw, |row| {
         let content_id: i64 = row.get(0)?;
         decode_content_embedding(blob(row, 1, "contents")?, dimension, content_id, model_id, &mut vector)?;
         visit(ContentId(content_id), &vector);
@@ -285,8 +286,32 @@ pub(crate) fn visit_region_embeddings(
     // The columns of REGION_COLUMNS, named through the join.
     let sql = "SELECT r.id, r.content_id, r.x0, r.y0, r.x1, r.y1, r.source, r.score, r.embedding
          FROM contents c JOIN regions r ON r.content_id = c.id WHERE c.model_id = ?1 AND c.id IN";
+    let raw: Vec<i64> = ids.iter().map(|id| id.0).collect();
     let mut vector = Vec::with_capacity(dimension);
-    for_each_in_model(conn, sql, model_id, ids, |row| {
+    for_each_in_model(conn, sql, model_id, &raw, |row| {
+        let region = region_row(row)?;
+        decode_region_embedding(blob(row, 8, "regions")?, dimension, (region.id.0, region.content_id.0), model_id, &mut vector)?;
+        visit(&region, &vector);
+        Ok(())
+    })
+}
+
+/// Calls `visit` with each of these regions and its embedding, where its content is
+/// embedded in `model_id`'s space. Order follows the table, not `ids`.
+pub(crate) fn visit_regions_by_id(
+    conn: &Connection,
+    model_id: &str,
+    ids: &[RegionId],
+    mut visit: impl FnMut(&RegionRow, &[f32]),
+) -> Result<(), Fault> {
+    let Some(dimension) = model_dimension(conn, model_id)? else {
+        return Ok(());
+    };
+    let sql = "SELECT r.id, r.content_id, r.x0, r.y0, r.x1, r.y1, r.source, r.score, r.embedding
+         FROM regions r JOIN contents c ON c.id = r.content_id WHERE c.model_id = ?1 AND r.id IN";
+    let raw: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    let mut vector = Vec::with_capacity(dimension);
+    for_each_in_model(conn, sql, model_id, &raw, |row| {
         let region = region_row(row)?;
         decode_region_embedding(blob(row, 8, "regions")?, dimension, (region.id.0, region.content_id.0), model_id, &mut vector)?;
         visit(&region, &vector);
@@ -299,14 +324,14 @@ fn for_each_in_model(
     conn: &Connection,
     sql: &str,
     model_id: &str,
-    ids: &[ContentId],
+    ids: &[i64],
     mut visit: impl FnMut(&Row<'_>) -> Result<(), Fault>,
 ) -> Result<(), Fault> {
     for chunk in ids.chunks(IDS_PER_QUERY) {
         let placeholders = vec!["?"; chunk.len()].join(", ");
         let mut statement = conn.prepare_cached(&format!("{sql} ({placeholders})"))?;
         let params = std::iter::once(rusqlite::types::Value::Text(model_id.to_string()))
-            .chain(chunk.iter().map(|id| rusqlite::types::Value::Integer(id.0)));
+            .chain(chunk.iter().map(|&id| rusqlite::types::Value::Integer(id)));
         let mut rows = statement.query(params_from_iter(params))?;
         while let Some(row) = rows.next()? {
             visit(row)?;

@@ -1,7 +1,9 @@
 //! Search: text and image queries against the library. Candidates come from the vector
 //! indexes (nearest photos, nearest regions) and from the keyword index. Each candidate
 //! photo is then rescored exactly from the catalog's vectors, fused (see [`fusion`]) and
-//! filtered. The text walk is chosen by length: short for queries that fit 64 tokens,
+//! filtered. A photo found through its regions is scored by the best of the nearest
+//! regions; any other candidate by the best of all its regions, so a search reads a
+//! few thousand region vectors at most rather than every region of every candidate. The text walk is chosen by length: short for queries that fit 64 tokens,
 //! long otherwise, and the box walk is used against regions.
 
 pub mod duplicates;
@@ -258,21 +260,13 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
             }
         })?;
     }
-    // The best region per content; of equal scores, the region with the higher id.
-    let mut best_region: HashMap<ContentId, (RegionId, [f32; 4], f32)> = HashMap::new();
+    // A photo found through its nearest regions keeps the best of them. A photo found
+    // another way has its regions read, since any of them may match.
+    let mut best_region = candidates.best_hit.clone();
     if let Some(q) = &queries.region {
-        catalog.visit_region_embeddings(model_id, &kept, |region, vector| {
-            let cos = dot(q, vector);
-            let b = region.region_box;
-            let candidate = (region.id, [b.x0, b.y0, b.x1, b.y1], cos);
-            best_region
-                .entry(region.content_id)
-                .and_modify(|best| {
-                    if cos > best.2 || (cos == best.2 && region.id > best.0) {
-                        *best = candidate;
-                    }
-                })
-                .or_insert(candidate);
+        let read_all: Vec<ContentId> = kept.iter().copied().filter(|c| candidates.read_all_regions.contains(c)).collect();
+        catalog.visit_region_embeddings(model_id, &read_all, |region, vector| {
+            BestRegion::keep_best(&mut best_region, region.content_id, BestRegion::of(region, dot(q, vector)));
         })?;
     }
 
@@ -280,7 +274,7 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
     for (content, files) in files_by_content {
         let photo_cos = photo_cos.get(&content).copied();
         let example_cos = example_cos.get(&content).copied();
-        let region = best_region.get(&content).map(|&(_, region_box, cos)| (region_box, cos));
+        let region = best_region.get(&content).map(|best| (best.region_box, best.cos));
         let keyword = files.iter().filter_map(|f| candidates.keywords.get(&f.file_id).copied()).fold(None, |best: Option<f32>, k| {
             Some(best.map_or(k, |b| b.max(k)))
         });
@@ -382,8 +376,40 @@ fn example_embedding(library: &Library, path: &Path) -> Result<Vec<f32>, SearchE
 
 struct Candidates {
     contents: HashSet<ContentId>,
+    /// Contents found by their own vector or by keywords. Their best region is found
+    /// among all their regions; the other candidates were found through a region, and
+    /// their best region is the best of the nearest regions.
+    read_all_regions: HashSet<ContentId>,
+    /// The best of the nearest regions per content, scored at full precision.
+    best_hit: HashMap<ContentId, BestRegion>,
     /// Normalised keyword score per file.
     keywords: HashMap<FileId, f32>,
+}
+
+/// The best region of a photo for a query: id, box in upright pixels, cosine.
+#[derive(Debug, Clone, Copy)]
+struct BestRegion {
+    id: RegionId,
+    region_box: [f32; 4],
+    cos: f32,
+}
+
+impl BestRegion {
+    /// Keeps the higher cosine; of equal ones, the region with the higher id.
+    fn keep_best(best: &mut HashMap<ContentId, BestRegion>, content: ContentId, candidate: BestRegion) {
+        best.entry(content)
+            .and_modify(|current| {
+                if candidate.cos > current.cos || (candidate.cos == current.cos && candidate.id > current.id) {
+                    *current = candidate;
+                }
+            })
+            .or_insert(candidate);
+    }
+
+    fn of(region: &crate::catalog::RegionRow, cos: f32) -> BestRegion {
+        let b = region.region_box;
+        BestRegion { id: region.id, region_box: [b.x0, b.y0, b.x1, b.y1], cos }
+    }
 }
 
 /// Below this many vectors an exact scan is as fast as the graph and has perfect recall.
@@ -418,8 +444,14 @@ fn gather_candidates(library: &mut Library, queries: &QueryVectors, text: Option
     };
 
     let catalog = library.catalog();
-    for region in catalog.regions_for(&region_keys)? {
-        contents.insert(region.content_id);
+    let model_id = library.model().ok_or(LibraryError::NoModel)?.model_id();
+    let mut read_all_regions = contents.clone();
+    let mut best_hit = HashMap::new();
+    if let Some(query) = &queries.region {
+        catalog.visit_regions_by_id(model_id, &region_keys, |region, vector| {
+            contents.insert(region.content_id);
+            BestRegion::keep_best(&mut best_hit, region.content_id, BestRegion::of(region, dot(query, vector)));
+        })?;
     }
     let mut keywords = HashMap::new();
     let file_ids: Vec<FileId> = keyword_hits.iter().map(|(id, _)| FileId(*id as i64)).collect();
@@ -428,8 +460,9 @@ fn gather_candidates(library: &mut Library, queries: &QueryVectors, text: Option
         let score = normalize_keyword_score(scores.get(&row.file_id.0).copied().unwrap_or(0.0), KEYWORD_HALF_SCORE);
         keywords.insert(row.file_id, score);
         contents.insert(row.content_id);
+        read_all_regions.insert(row.content_id);
     }
-    Ok(Candidates { contents, keywords })
+    Ok(Candidates { contents, read_all_regions, best_hit, keywords })
 }
 
 /// Accepts a folder filter that is a library folder, lies inside one, or contains one,
