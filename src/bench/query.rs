@@ -1,10 +1,9 @@
 //! `xunying bench query`: search over synthetic clustered vectors at library scale,
 //! with the project's [`VectorIndex`] and [`fuse`].
 //!
-//! One query does what `search::search` does after the text encoder: the nearest photos
-//! and regions from HNSW, exact rescoring of every candidate photo from full-precision
-//! vectors (its own vector and its regions'), calibrated probabilities and noisy-OR
-//! fusion, and the top 10. The full-precision vectors are kept in memory; with
+//! One query does what `search::search` does after the text encoder. It takes the
+//! nearest photos and regions from HNSW, rescores the candidates from full-precision
+//! vectors, fuses calibrated probabilities with noisy-OR, and keeps the top 10. The full-precision vectors are kept in memory; with
 //! `catalog`, the candidates' vectors are also read from a SQLite catalog of the same
 //! vectors, as the search reads them, and timed on their own. Recall@10 compares HNSW with an
 //! exact scan of the full-precision vectors, so it counts quantisation error too. The
@@ -28,8 +27,8 @@ use super::BenchError;
 
 /// Photo candidates taken from HNSW, as `search::search` takes for 20 results.
 const PHOTO_CANDIDATES: usize = 100;
-/// Region candidates taken from HNSW by default, as `search::search` takes for 20
-/// results below a million regions.
+/// Region candidates taken from HNSW by default, as `search::search` takes for up to 25
+/// results.
 pub const DEFAULT_REGION_CANDIDATES: usize = 200;
 /// Results returned per query, and the `k` of recall@k.
 const TOP_K: usize = 10;
@@ -146,9 +145,9 @@ pub struct ExpansionReport {
     pub photo_recall_at_10_rescored: f64,
     /// The same for regions, with `region_candidates` candidates.
     pub region_recall_at_10_rescored: f64,
-    /// Share of the exact answer's 10 photos in the answer's 10: the exact answer fuses
-    /// every photo with all its regions, the answer fuses only the HNSW candidates. This is
-    /// the recall a person sees.
+    /// Share of the exact top 10 photos among the top 10 a query returns. The exact top
+    /// 10 comes from fusing every photo with all its regions, the query's from fusing only
+    /// the HNSW candidates, so this is the recall a person sees.
     pub result_recall_at_10: f64,
 }
 
@@ -418,7 +417,7 @@ fn query_pair(dataset: &Dataset, rng: &mut SplitMix64) -> (Vec<f32>, Vec<f32>) {
     (photo, region)
 }
 
-/// Where the index files go: a temporary folder removed at the end, or with
+/// The folder of the index files: a temporary folder removed at the end, or with
 /// `reuse_indexes` a kept folder named after everything the files depend on.
 enum IndexFolder {
     Temporary(tempfile::TempDir),
@@ -525,8 +524,8 @@ impl SyntheticCatalog {
     }
 }
 
-/// Opens the catalog of an earlier run when `reuse` is set and it holds every photo;
-/// writes it otherwise. Returns the write time, or `None` when reused.
+/// Opens the catalog of an earlier run when `reuse` is set and it contains every photo,
+/// and writes it otherwise. Returns the write time, or `None` when reused.
 fn build_or_reuse_catalog(path: &std::path::Path, dataset: &Dataset, reuse: bool) -> Result<(SyntheticCatalog, Option<f64>), BenchError> {
     use crate::catalog::{hash_bytes, Catalog, CatalogOp, ContentRef, NewContent, NewEmbedding, NewFile, NewRegion, PhotoMetadata, RegionBox, RegionSource};
 

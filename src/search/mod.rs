@@ -1,9 +1,9 @@
 //! Search: text and image queries against the library. Candidates come from the vector
 //! indexes (nearest photos, nearest regions) and from the keyword index. Each candidate
 //! photo is then rescored exactly from the catalog's vectors, fused (see [`fusion`]) and
-//! filtered. A photo found through its regions is scored by the best of the nearest
-//! regions; any other candidate by the best of all its regions, so a search reads a
-//! few thousand region vectors at most rather than every region of every candidate. The text walk is chosen by length: short for queries that fit 64 tokens,
+//! filtered. A photo found only through its regions is scored by the best of the
+//! nearest regions, and any other candidate by the best of all its regions. So a search
+//! does not read every region of every candidate. The text walk is chosen by length: short for queries that fit 64 tokens,
 //! long otherwise, and the box walk is used against regions.
 
 pub mod duplicates;
@@ -376,8 +376,8 @@ fn example_embedding(library: &Library, path: &Path) -> Result<Vec<f32>, SearchE
 
 struct Candidates {
     contents: HashSet<ContentId>,
-    /// Contents found by their own vector or by keywords. Their best region is found
-    /// among all their regions; the other candidates were found through a region, and
+    /// Contents found by their own vector or by keywords, whose best region is sought
+    /// among all their regions. The other candidates were found through a region, so
     /// their best region is the best of the nearest regions.
     read_all_regions: HashSet<ContentId>,
     /// The best of the nearest regions per content, scored at full precision.
