@@ -92,7 +92,7 @@ pub fn run_decode(options: &DecodeBenchOptions) -> Result<DecodeReport, BenchErr
         files.extend(write_generated_photos(scratch.path(), &options.generated)?);
     }
     if files.is_empty() {
-        return Err(BenchError::InvalidOptions("give --photos DIR, --generate COUNTxMP, or both".into()));
+        return Err(BenchError::invalid("give --photos DIR, --generate COUNTxMP, or both", "请给出 --photos 目录、--generate 数量x百万像素，或两者都给"));
     }
     let preprocessor = match &options.model_dir {
         Some(dir) => preprocessor_of(&Bundle::load(dir).map_err(BenchError::Model)?),

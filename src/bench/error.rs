@@ -42,8 +42,21 @@ pub enum BenchError {
         reason: String,
     },
     /// The options leave nothing to measure.
-    #[error("Invalid benchmark options: {0}\n基准测试参数无效：{0}")]
-    InvalidOptions(String),
+    #[error("Invalid benchmark options: {en}\n基准测试参数无效：{zh}")]
+    InvalidOptions {
+        /// The problem, in English.
+        en: String,
+        /// The same in Chinese.
+        zh: String,
+    },
+    /// The files a benchmark wrote or kept do not read back as written.
+    #[error("{en}\n{zh}")]
+    Inconsistent {
+        /// The problem and the fix, in English.
+        en: String,
+        /// The same in Chinese.
+        zh: String,
+    },
     /// No photo could be read from the given folders.
     #[error("No readable photo was found in {0}. Pass a folder of photos with --photos or generate some with --generate.\n在 {0} 中没有找到可读取的照片。请用 --photos 指定照片文件夹，或用 --generate 生成照片。")]
     NoPhotos(String),
@@ -52,5 +65,13 @@ pub enum BenchError {
 impl BenchError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         BenchError::Io { path: path.into(), source }
+    }
+
+    pub(crate) fn invalid(en: impl Into<String>, zh: impl Into<String>) -> Self {
+        BenchError::InvalidOptions { en: en.into(), zh: zh.into() }
+    }
+
+    pub(crate) fn inconsistent(en: impl Into<String>, zh: impl Into<String>) -> Self {
+        BenchError::Inconsistent { en: en.into(), zh: zh.into() }
     }
 }

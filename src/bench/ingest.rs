@@ -134,7 +134,7 @@ pub struct MemoryReport {
 /// Runs the ingest benchmark.
 pub fn run_ingest(options: &IngestBenchOptions) -> Result<IngestReport, BenchError> {
     if options.photo_dir.is_none() && options.generated.is_empty() {
-        return Err(BenchError::InvalidOptions("give --photos DIR, --generate COUNTxMP, or both".into()));
+        return Err(BenchError::invalid("give --photos DIR, --generate COUNTxMP, or both", "请给出 --photos 目录、--generate 数量x百万像素，或两者都给"));
     }
     let scratch = super::scratch_folder(options.scratch_dir.as_deref())?;
 

@@ -27,8 +27,21 @@ fn scratch_folder(parent: Option<&std::path::Path>) -> Result<tempfile::TempDir,
     let Some(parent) = parent else {
         return tempfile::tempdir().map_err(|source| BenchError::io(std::env::temp_dir(), source));
     };
+    check_scratch_parent(parent)?;
     std::fs::create_dir_all(parent).map_err(|source| BenchError::io(parent.to_path_buf(), source))?;
     tempfile::tempdir_in(parent).map_err(|source| BenchError::io(parent.to_path_buf(), source))
+}
+
+/// Rejects a `--scratch` path that exists but is not a folder.
+fn check_scratch_parent(parent: &std::path::Path) -> Result<(), BenchError> {
+    if parent.exists() && !parent.is_dir() {
+        let shown = parent.display();
+        return Err(BenchError::invalid(
+            format!("--scratch {shown} is not a folder; give a folder to write the benchmark's files in"),
+            format!("--scratch {shown} 不是文件夹；请给出用于写入基准测试文件的文件夹"),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -40,5 +53,15 @@ mod tests {
         let scratch = super::scratch_folder(Some(&parent)).unwrap();
         assert!(scratch.path().is_dir());
         assert!(scratch.path().starts_with(&parent));
+    }
+
+    #[test]
+    fn scratch_folder_rejects_file() {
+        let root = tempfile::tempdir().unwrap();
+        let file = root.path().join("a-file");
+        std::fs::write(&file, b"").unwrap();
+        let error = super::scratch_folder(Some(&file)).unwrap_err();
+        assert!(error.to_string().contains("is not a folder"), "{error}");
+        assert!(error.to_string().contains("不是文件夹"), "{error}");
     }
 }

@@ -208,8 +208,17 @@ impl Dataset {
 
 /// Runs the query benchmark.
 pub fn run_query(options: &QueryBenchOptions) -> Result<QueryReport, BenchError> {
-    if options.photos == 0 || options.queries == 0 {
-        return Err(BenchError::InvalidOptions("--photos and --queries must be at least 1".into()));
+    if options.photos == 0 {
+        return Err(BenchError::invalid("--photos must be at least 1", "--photos 至少为 1"));
+    }
+    if options.queries == 0 {
+        return Err(BenchError::invalid("--queries must be at least 1", "--queries 至少为 1"));
+    }
+    if options.recall_queries == 0 {
+        return Err(BenchError::invalid("--recall-queries must be at least 1", "--recall-queries 至少为 1"));
+    }
+    if options.dim == Some(0) {
+        return Err(BenchError::invalid("--dim must be at least 1", "--dim 至少为 1"));
     }
     let expansions: Vec<usize> = if options.expansion_search.is_empty() { vec![64] } else { options.expansion_search.clone() };
     let text = match &options.model_dir {
@@ -218,7 +227,11 @@ pub fn run_query(options: &QueryBenchOptions) -> Result<QueryReport, BenchError>
     };
     let dim = match (&text, options.dim) {
         (Some((model, _)), Some(dim)) if dim != model.embed_dim() => {
-            return Err(BenchError::InvalidOptions(format!("--dim {dim} differs from the bundle's embed_dim {}", model.embed_dim())));
+            let embed_dim = model.embed_dim();
+            return Err(BenchError::invalid(
+                format!("--dim {dim} differs from the bundle's embed_dim {embed_dim}; leave --dim out to use the bundle's"),
+                format!("--dim {dim} 与模型包的 embed_dim {embed_dim} 不同；去掉 --dim 即使用模型包的维度"),
+            ));
         }
         (Some((model, _)), _) => model.embed_dim(),
         (None, dim) => dim.unwrap_or(768),
@@ -230,7 +243,7 @@ pub fn run_query(options: &QueryBenchOptions) -> Result<QueryReport, BenchError>
     let region_candidates: Vec<usize> =
         if options.region_candidates.is_empty() { vec![DEFAULT_REGION_CANDIDATES] } else { options.region_candidates.clone() };
     if region_candidates.contains(&0) {
-        return Err(BenchError::InvalidOptions("--region-candidates must be at least 1".into()));
+        return Err(BenchError::invalid("--region-candidates must be at least 1", "--region-candidates 至少为 1"));
     }
     let scratch = IndexFolder::new(options, dim)?;
 
@@ -434,8 +447,9 @@ impl IndexFolder {
             return Ok(IndexFolder::Temporary(super::scratch_folder(options.scratch_dir.as_deref())?));
         }
         let parent = options.scratch_dir.as_deref().ok_or_else(|| {
-            BenchError::InvalidOptions("--reuse-indexes needs --scratch DIR to keep the index files in".into())
+            BenchError::invalid("--reuse-indexes needs --scratch DIR to keep the index files in", "--reuse-indexes 需要用 --scratch 目录 保存索引文件")
         })?;
+        super::check_scratch_parent(parent)?;
         let name = format!("query-{}p-{}r-{}d-{}-seed{}", options.photos, options.regions, dim, options.kind, options.seed);
         let path = parent.join(name);
         std::fs::create_dir_all(&path).map_err(|source| BenchError::io(path.clone(), source))?;
@@ -513,12 +527,15 @@ impl SyntheticCatalog {
 
         let expected: usize = answered.photo_hits.iter().map(|&photo| self.regions_per_photo[photo] as usize).sum();
         if rows.len() != all.len() || all_regions_read != expected || hits_read != region_ids.len() {
-            return Err(BenchError::InvalidOptions(format!(
-                "the synthetic catalog returned {} of {} photos, {all_regions_read} of {expected} regions and {hits_read} of {} nearest regions; delete it to write it again",
-                rows.len(),
-                all.len(),
-                region_ids.len()
-            )));
+            let (photos_read, photos, hits) = (rows.len(), all.len(), region_ids.len());
+            return Err(BenchError::inconsistent(
+                format!(
+                    "The kept synthetic catalog returned {photos_read} of {photos} photos, {all_regions_read} of {expected} regions and {hits_read} of {hits} nearest regions. Delete its folder under --scratch to write it again."
+                ),
+                format!(
+                    "保留的合成目录返回了 {photos} 张照片中的 {photos_read} 张、{expected} 个区域中的 {all_regions_read} 个、{hits} 个最近区域中的 {hits_read} 个。请删除 --scratch 下的对应文件夹以重新写入。"
+                ),
+            ));
         }
         Ok(elapsed)
     }
@@ -593,7 +610,10 @@ fn build_or_reuse_catalog(path: &std::path::Path, dataset: &Dataset, reuse: bool
         }
         let outcome = catalog.write_batch(&ops)?;
         if outcome.contents_inserted.len() != batch.len() {
-            return Err(BenchError::InvalidOptions(format!("{} is not a new catalog", path.display())));
+            return Err(BenchError::inconsistent(
+                format!("{} already held photos while the benchmark wrote it; delete it and run again.", path.display()),
+                format!("写入时 {} 中已有照片；请删除它后重新运行。", path.display()),
+            ));
         }
         contents.extend(outcome.contents_inserted);
         written_regions.extend(outcome.regions_inserted);
@@ -659,7 +679,10 @@ fn build_index(path: &std::path::Path, spec: &IndexSpec, vectors: &[f32], dim: u
 fn open_index(path: &std::path::Path, spec: &IndexSpec) -> Result<VectorIndex, BenchError> {
     match VectorIndex::open_view(path, spec, 1) {
         OpenOutcome::Ready(index) => Ok(index),
-        OpenOutcome::NeedsRebuild { reason } => Err(BenchError::InvalidOptions(format!("the index just written does not open: {reason}"))),
+        OpenOutcome::NeedsRebuild { reason } => Err(BenchError::inconsistent(
+            format!("The index file {} that was just written does not open: {reason}", path.display()),
+            format!("刚写入的索引文件 {} 无法打开：{reason}", path.display()),
+        )),
     }
 }
 

@@ -128,7 +128,7 @@ fn parse_kind(value: &str) -> Result<VectorKind, String> {
         "f16" => Ok(VectorKind::F16),
         "i8" => Ok(VectorKind::I8),
         "f32" => Ok(VectorKind::F32),
-        _ => Err(format!("`{value}` is not f16, i8 or f32")),
+        _ => Err(format!("`{value}` is not f16, i8 or f32\n`{value}` 不是 f16、i8 或 f32")),
     }
 }
 

@@ -149,6 +149,9 @@ impl IndexSummary {
     /// Adds the counts of a later run that indexed the files this run deferred. The later
     /// run counts this run's files as unchanged or as known failures, so those two counts
     /// keep this run's values and each file is counted once.
+    ///
+    /// NOTE: a deferred file that the later run finds unchanged (a file rewritten with the
+    /// bytes the catalog already has) is therefore counted in neither run.
     pub fn absorb_retry(&mut self, later: &IndexSummary) {
         let (c, l) = (&mut self.counts, &later.counts);
         c.new += l.new;

@@ -558,9 +558,9 @@ fn parse_bound(value: Option<&str>, upper: bool) -> Result<Option<String>, Searc
         Some(m) => Some(number(m, 12).ok_or_else(bad)?),
         None => None,
     };
-    let day = match parts.get(2) {
-        Some(d) => Some(number(d, 31).ok_or_else(bad)?),
-        None => None,
+    let day = match (parts.get(2), month) {
+        (Some(d), Some(m)) => Some(number(d, days_in_month(year, m)).ok_or_else(bad)?),
+        _ => None,
     };
     if parts.len() > 3 {
         return Err(bad());
@@ -573,6 +573,16 @@ fn parse_bound(value: Option<&str>, upper: bool) -> Result<Option<String>, Searc
         (None, _, true) => (12, 31),
     };
     Ok(Some(format!("{year:04}-{month:02}-{day:02}")))
+}
+
+/// Days in a month of the proleptic Gregorian calendar.
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => 31,
+    }
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -591,6 +601,12 @@ mod tests {
         assert_eq!(parse_bound(Some("2023-07-14"), false).unwrap().unwrap(), "2023-07-14");
         assert!(parse_bound(Some("yesterday"), false).is_err());
         assert!(parse_bound(Some("2023-13"), false).is_err());
+        assert!(parse_bound(Some("2023-02-30"), false).is_err(), "February has no 30th");
+        assert!(parse_bound(Some("2023-02-29"), true).is_err(), "2023 is not a leap year");
+        assert!(parse_bound(Some("2023-04-31"), false).is_err(), "April has 30 days");
+        assert_eq!(parse_bound(Some("2024-02-29"), false).unwrap().unwrap(), "2024-02-29", "2024 is a leap year");
+        assert!(parse_bound(Some("1900-02-29"), false).is_err(), "1900 is not a leap year");
+        assert_eq!(parse_bound(Some("2000-02-29"), false).unwrap().unwrap(), "2000-02-29", "2000 is a leap year");
         assert!(parse_bound(None, false).unwrap().is_none());
     }
 

@@ -68,7 +68,7 @@ fn ingest_without_photos_is_rejected() {
         runtime_library: None,
         scratch_dir: None,
     };
-    assert!(matches!(run_ingest(&options), Err(xunying::bench::BenchError::InvalidOptions(_))));
+    assert!(matches!(run_ingest(&options), Err(xunying::bench::BenchError::InvalidOptions { .. })));
 }
 
 #[test]
@@ -228,7 +228,19 @@ fn cli_query_measures_candidates_and_reuses_indexes() {
     assert!(third["build_regions_s"].as_f64().is_some(), "another seed builds its own files");
 
     let output = xunying(&["bench", "query", "--photos", "10", "--regions", "10", "--dim", "8", "--reuse-indexes"], data.path());
-    assert!(!output.status.success(), "--reuse-indexes without --scratch is refused");
+    assert!(!output.status.success(), "--reuse-indexes without --scratch is rejected");
+
+    for (flag, value) in [("--dim", "0"), ("--region-candidates", "0"), ("--queries", "0"), ("--recall-queries", "0")] {
+        let mut args = vec!["bench", "query", "--photos", "10", "--regions", "10"];
+        if flag != "--dim" {
+            args.extend(["--dim", "8"]);
+        }
+        args.extend([flag, value]);
+        let output = xunying(&args, data.path());
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}: {}", stderr(&output));
+        assert!(stderr(&output).contains(&format!("{flag} 至少为 1")), "{flag} {value}: {}", stderr(&output));
+        assert!(!stderr(&output).contains("panicked"), "{flag} {value}: {}", stderr(&output));
+    }
 }
 
 #[test]
