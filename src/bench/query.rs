@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::catalog::{ContentId, RegionId};
 use crate::model::{match_probability, Device, Model, ModelOptions, WalkType};
 use crate::search::fusion::{fuse, FusionWeights};
-use crate::vectors::{IndexSpec, OpenOutcome, VectorIndex, VectorKind};
+use crate::vectors::{HnswParams, IndexSpec, OpenOutcome, VectorIndex, VectorKind};
 
 use super::rng::SplitMix64;
 use super::stats::{resident_memory_bytes, Latency};
@@ -64,6 +64,11 @@ pub struct QueryBenchOptions {
     /// Region candidates taken from HNSW and rescored, each measured with every
     /// `expansion_search` value.
     pub region_candidates: Vec<usize>,
+    /// HNSW connectivity and insert expansion of both graphs; `None` keeps the
+    /// library's defaults.
+    pub connectivity: Option<usize>,
+    /// HNSW candidate list size while inserting; `None` keeps the library's default.
+    pub expansion_add: Option<usize>,
     /// Folder for the index files (default: the system's temporary folder).
     pub scratch_dir: Option<PathBuf>,
     /// Keep the index files in `scratch_dir` and open them on a later run with the same
@@ -89,6 +94,10 @@ pub struct QueryReport {
     pub kind: VectorKind,
     /// Clusters the synthetic photo and region vectors are drawn around.
     pub clusters: usize,
+    /// HNSW connectivity of both graphs.
+    pub connectivity: usize,
+    /// HNSW candidate list size while inserting.
+    pub expansion_add: usize,
     /// Seconds to generate the synthetic vectors (not part of any figure).
     pub generate_s: f64,
     /// Seconds to build the photo index from scratch; null when the files of an
@@ -217,6 +226,12 @@ pub fn run_query(options: &QueryBenchOptions) -> Result<QueryReport, BenchError>
     if options.recall_queries == 0 {
         return Err(BenchError::invalid("--recall-queries must be at least 1", "--recall-queries 至少为 1"));
     }
+    if options.connectivity.is_some_and(|c| c < 2) || options.expansion_add == Some(0) {
+        return Err(BenchError::invalid(
+            "--connectivity must be at least 2 and --expansion-add at least 1",
+            "--connectivity 至少为 2，--expansion-add 至少为 1",
+        ));
+    }
     if options.dim == Some(0) {
         return Err(BenchError::invalid("--dim must be at least 1", "--dim 至少为 1"));
     }
@@ -257,7 +272,13 @@ pub fn run_query(options: &QueryBenchOptions) -> Result<QueryReport, BenchError>
     };
     let generate_s = generate_started.elapsed().as_secs_f64();
 
-    let spec = IndexSpec::new("bench/synthetic", dim).with_kind(options.kind);
+    let defaults = HnswParams::default();
+    let hnsw = HnswParams {
+        connectivity: options.connectivity.unwrap_or(defaults.connectivity),
+        expansion_add: options.expansion_add.unwrap_or(defaults.expansion_add),
+        ..defaults
+    };
+    let spec = IndexSpec::new("bench/synthetic", dim).with_kind(options.kind).with_hnsw(hnsw);
     let photos_path = scratch.path().join("photos.usearch");
     let regions_path = scratch.path().join("regions.usearch");
     let (photo_index, build_photos_s) = build_or_reuse(&photos_path, &spec, &dataset.photos, dim, scratch.reusable())?;
@@ -364,6 +385,8 @@ pub fn run_query(options: &QueryBenchOptions) -> Result<QueryReport, BenchError>
         dim,
         kind: options.kind,
         clusters,
+        connectivity: hnsw.connectivity,
+        expansion_add: hnsw.expansion_add,
         generate_s,
         build_photos_s,
         build_regions_s,
@@ -450,7 +473,13 @@ impl IndexFolder {
             BenchError::invalid("--reuse-indexes needs --scratch DIR to keep the index files in", "--reuse-indexes 需要用 --scratch 目录 保存索引文件")
         })?;
         super::check_scratch_parent(parent)?;
-        let name = format!("query-{}p-{}r-{}d-{}-seed{}", options.photos, options.regions, dim, options.kind, options.seed);
+        let mut name = format!("query-{}p-{}r-{}d-{}-seed{}", options.photos, options.regions, dim, options.kind, options.seed);
+        if let Some(connectivity) = options.connectivity {
+            name.push_str(&format!("-m{connectivity}"));
+        }
+        if let Some(expansion_add) = options.expansion_add {
+            name.push_str(&format!("-ea{expansion_add}"));
+        }
         let path = parent.join(name);
         std::fs::create_dir_all(&path).map_err(|source| BenchError::io(path.clone(), source))?;
         let complete = path.join(COMPLETE_MARKER).is_file();

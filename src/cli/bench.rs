@@ -97,6 +97,12 @@ pub enum BenchCommand {
         /// measured with every expansion_search value.
         #[arg(long, value_name = "N,N", value_delimiter = ',', default_values_t = [DEFAULT_REGION_CANDIDATES])]
         region_candidates: Vec<usize>,
+        /// HNSW connectivity of both graphs (default: the library's, 16).
+        #[arg(long, value_name = "M")]
+        connectivity: Option<usize>,
+        /// HNSW candidate list size while inserting (default: the library's, 128).
+        #[arg(long, value_name = "N")]
+        expansion_add: Option<usize>,
         /// Do not time the text encoder even when a model bundle is set.
         #[arg(long)]
         no_text: bool,
@@ -175,6 +181,8 @@ pub fn run(command: BenchCommand, model_dir: Option<&Path>, options: &ModelOptio
             kind,
             expansion_search,
             region_candidates,
+            connectivity,
+            expansion_add,
             no_text,
             threads,
             seed,
@@ -192,6 +200,8 @@ pub fn run(command: BenchCommand, model_dir: Option<&Path>, options: &ModelOptio
                 kind,
                 expansion_search,
                 region_candidates,
+                connectivity,
+                expansion_add,
                 model_dir: if no_text { None } else { model_dir.map(Path::to_path_buf) },
                 device: options.device,
                 threads,
@@ -282,11 +292,13 @@ fn print_decode(report: &DecodeReport) {
 fn print_query(report: &QueryReport) {
     let build = |seconds: Option<f64>| seconds.map_or_else(|| "reused".to_string(), |s| format!("{s:.1} s"));
     println!(
-        "{} photos, {} regions, dim {}, {} · build {} + {}",
+        "{} photos, {} regions, dim {}, {}, connectivity {}, expansion_add {} · build {} + {}",
         report.photos,
         report.regions,
         report.dim,
         report.kind,
+        report.connectivity,
+        report.expansion_add,
         build(report.build_photos_s),
         build(report.build_regions_s)
     );

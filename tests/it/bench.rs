@@ -129,6 +129,8 @@ fn query_report_is_complete() {
         kind: VectorKind::I8,
         expansion_search: vec![16, 128],
         region_candidates: vec![],
+        connectivity: None,
+        expansion_add: None,
         model_dir: Some(toy_bundle()),
         device: Device::Cpu,
         threads: 1,
@@ -220,6 +222,18 @@ fn cli_query_measures_candidates_and_reuses_indexes() {
     assert!(second["build_catalog_s"].is_null(), "the kept catalog is reused: {second}");
     assert!(second["by_expansion"][1]["catalog_reads"]["p50_ms"].as_f64().is_some_and(|ms| ms > 0.0), "{second}");
     assert_eq!(second["by_expansion"][1]["result_recall_at_10"], first["by_expansion"][1]["result_recall_at_10"], "same files, same answers");
+
+    let mut denser = args.to_vec();
+    denser.extend(["--connectivity", "24"]);
+    let output = xunying(&denser, data.path());
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    let fourth: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(fourth["connectivity"], 24);
+    assert!(fourth["build_regions_s"].as_f64().is_some(), "another connectivity builds its own files");
+    assert!(
+        fourth["file_bytes_per_vector"].as_f64().unwrap() > first["file_bytes_per_vector"].as_f64().unwrap(),
+        "a denser graph takes more bytes per vector"
+    );
 
     let mut other_seed = args.to_vec();
     other_seed.extend(["--seed", "2"]);
