@@ -53,7 +53,8 @@ pub fn index(options: LibraryOptions, folders: &[PathBuf], json: bool, quiet: bo
         }
         tracing::info!(files = summary.counts.deferred, "waiting for files that are still being written");
         std::thread::sleep(wait);
-        let retry = library.index(&[], &sink, &cancel)?;
+        // Only the deferred files: the rest were counted above.
+        let retry = library.reconcile(&summary.deferred_scopes, &sink, &cancel)?;
         summary.absorb_retry(&retry);
     }
     if json {

@@ -131,6 +131,9 @@ pub struct IndexSummary {
     pub inferences: u64,
     /// Folders found offline; their photos are kept.
     pub offline_folders: Vec<PathBuf>,
+    /// The files counted in `deferred`, as scopes for [`Library::reconcile`].
+    #[serde(skip)]
+    pub deferred_scopes: Vec<(crate::catalog::FolderId, PathBuf)>,
 }
 
 impl IndexSummary {
@@ -146,23 +149,21 @@ impl IndexSummary {
         c.failed += counts.failed;
     }
 
-    /// Adds the counts of a later run that indexed the files this run deferred. The later
-    /// run counts this run's files as unchanged or as known failures, so those two counts
-    /// keep this run's values and each file is counted once.
-    ///
-    /// NOTE: a deferred file that the later run finds unchanged (a file rewritten with the
-    /// bytes the catalog already has) is therefore counted in neither run.
+    /// Adds the counts of a later run over this run's `deferred_scopes`: the files this
+    /// run left, each counted once by the later run.
     pub fn absorb_retry(&mut self, later: &IndexSummary) {
         let (c, l) = (&mut self.counts, &later.counts);
         c.new += l.new;
         c.changed += l.changed;
         c.moved += l.moved;
         c.removed += l.removed;
+        c.unchanged += l.unchanged;
+        c.known_failures += l.known_failures;
         c.failed += l.failed;
         c.deferred = l.deferred;
         self.failed_to_embed += later.failed_to_embed;
         self.inferences += later.inferences;
-        self.offline_folders = later.offline_folders.clone();
+        self.deferred_scopes = later.deferred_scopes.clone();
     }
 
     /// Failures of any kind in this run.
@@ -395,6 +396,7 @@ impl Library {
             known.dedup_by(|a, b| a.path == b.path);
             let plan = plan_scope(&self.catalog, folder_id, found, known, &model_id, self.options.settle)?;
             summary.add(&plan.counts);
+            summary.deferred_scopes.extend(plan.deferred.iter().map(|path| (folder_id, path.clone())));
             plans.push(plan);
         }
         sink.event(progress::ProgressEvent::Finished { phase: Phase::Scan });

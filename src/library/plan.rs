@@ -36,6 +36,8 @@ pub struct Plan {
     pub jobs: Vec<EmbedJob>,
     /// Counts for the summary.
     pub counts: PlanCounts,
+    /// Files still being written, left for a later run.
+    pub deferred: Vec<PathBuf>,
 }
 
 /// What a plan found, for the summary line.
@@ -84,6 +86,7 @@ pub fn plan_scope(
         let previous = known_by_path.remove(&path);
         if !is_settled(file.mtime_ns, settle) {
             plan.counts.deferred += 1;
+            plan.deferred.push(file.path);
             continue;
         }
         match previous {

@@ -421,7 +421,7 @@ fn removed_folder_stays_removed() {
 fn one_off_index_waits_for_files_being_written() {
     let data = tempfile::tempdir().unwrap();
     let photos = data.path().join("photos");
-    write_scenes(&photos, 2, 6);
+    let scenes = write_scenes(&photos, 2, 6);
     let bundle = toy_bundle();
     let args = ["index", photos.to_str().unwrap(), "--quiet", "--json", "--settle-ms", "2000", "--model", bundle.to_str().unwrap()];
     let output = xunying(&args, &data.path().join("data"));
@@ -430,6 +430,19 @@ fn one_off_index_waits_for_files_being_written() {
     assert_eq!(summary["deferred"], 0, "{summary}");
     assert_eq!(summary["new"], 2, "files written just before the run are indexed by it: {summary}");
     assert_eq!(summary["inferences"], 2, "{summary}");
+
+    // One file rewritten with the bytes already indexed, as when a backup is restored:
+    // it waits like any fresh file, then counts as unchanged, and the other as unchanged.
+    let bytes = std::fs::read(&scenes[0]).unwrap();
+    std::fs::write(&scenes[0], &bytes).unwrap();
+    let output = xunying(&args, &data.path().join("data"));
+    assert!(output.status.success(), "{}", crate::support::stderr(&output));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(summary["deferred"], 0, "{summary}");
+    assert_eq!(summary["unchanged"], 2, "every file is counted once: {summary}");
+    assert_eq!(summary["new"], 0, "{summary}");
+    assert_eq!(summary["changed"], 0, "{summary}");
+    assert_eq!(summary["inferences"], 0, "{summary}");
 }
 
 #[test]
