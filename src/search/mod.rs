@@ -361,6 +361,9 @@ fn example_embedding(library: &Library, path: &Path) -> Result<Vec<f32>, SearchE
             }
         }
     }
+    if path.is_dir() {
+        return Err(bad("It is a folder; give the path of one photo.\n这是一个文件夹；请给出一张照片的路径。".to_string()));
+    }
     let bytes = std::fs::read(path).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => SearchError::ExampleMissing(path.to_path_buf()),
         _ => bad(crate::imaging::ImagingError::Io { path: path.to_path_buf(), source }.to_string()),

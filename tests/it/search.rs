@@ -308,6 +308,13 @@ fn bad_queries_get_clear_messages() {
     let message = error.to_string();
     assert!(message.contains("There is no file at"), "{message}");
     assert!(message.contains("不存在"), "{message}");
+
+    request.like = Some(indexed._dir.path().to_path_buf());
+    let error = search(&mut indexed.library, &request).unwrap_err();
+    assert!(matches!(error, SearchError::BadExample { .. }), "{error}");
+    let message = error.to_string();
+    assert!(message.contains("It is a folder"), "{message}");
+    assert!(message.contains("这是一个文件夹"), "{message}");
 }
 
 #[test]
