@@ -303,7 +303,7 @@ fn print_query(report: &QueryReport) {
         build(report.build_regions_s)
     );
     println!(
-        "memory per vector / 每向量内存: photos {:.0} B, regions {:.0} B, files {:.0} B · process {:.0} MiB",
+        "memory per vector, with the index's reserved capacity / 每向量内存（含索引预留容量）: photos {:.0} B, regions {:.0} B, files {:.0} B · process {:.0} MiB",
         report.photo_memory_bytes_per_vector,
         report.region_memory_bytes_per_vector,
         report.file_bytes_per_vector,

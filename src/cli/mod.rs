@@ -87,7 +87,8 @@ fn print_summary(summary: &IndexSummary) {
     }
     if c.known_failures > 0 {
         let known = c.known_failures;
-        println!("skipped {known} that failed before and are unchanged / 跳过 {known} 个之前失败且未改变的文件");
+        let files = if known == 1 { "file that failed before and is" } else { "files that failed before and are" };
+        println!("skipped {known} {files} unchanged / 跳过 {known} 个之前失败且未改变的文件");
     }
     if failed + c.known_failures > 0 {
         println!("`xunying status` lists each failure with its reason / `xunying status` 列出每个失败及其原因");

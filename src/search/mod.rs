@@ -225,7 +225,7 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
     }
     if queries.truncated {
         notices.push(
-            "The query is longer than the model reads (196 tokens), so only its beginning was used.\n查询超出模型可读取的长度（196 个词元），只使用了开头部分。"
+            "The model reads at most 196 tokens and the query is longer, so only its first 196 tokens were used.\n模型最多读取 196 个词元，查询超出这一长度，只使用了开头的 196 个词元。"
                 .to_string(),
         );
     }

@@ -212,7 +212,7 @@ fn summary_counts_failures_apart() {
 
     let again = stdout(&index_cli(&root, &toy_bundle(), &data.path().join("data")));
     assert!(again.contains("indexed 0 · failed 0"), "{again}");
-    assert!(again.contains("skipped 1 that failed before"), "{again}");
+    assert!(again.contains("skipped 1 file that failed before and is unchanged"), "{again}");
 }
 
 #[test]
