@@ -97,7 +97,7 @@ pub enum BenchCommand {
         /// measured with every expansion_search value.
         #[arg(long, value_name = "N,N", value_delimiter = ',', default_values_t = [DEFAULT_REGION_CANDIDATES])]
         region_candidates: Vec<usize>,
-        /// HNSW connectivity of both graphs (default: the library's, 16).
+        /// HNSW connectivity of both graphs (default: the library's, 24).
         #[arg(long, value_name = "M")]
         connectivity: Option<usize>,
         /// HNSW candidate list size while inserting (default: the library's, 128).

@@ -224,11 +224,11 @@ fn cli_query_measures_candidates_and_reuses_indexes() {
     assert_eq!(second["by_expansion"][1]["result_recall_at_10"], first["by_expansion"][1]["result_recall_at_10"], "same files, same answers");
 
     let mut denser = args.to_vec();
-    denser.extend(["--connectivity", "24"]);
+    denser.extend(["--connectivity", "32"]);
     let output = xunying(&denser, data.path());
     assert!(output.status.success(), "stderr: {}", stderr(&output));
     let fourth: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
-    assert_eq!(fourth["connectivity"], 24);
+    assert_eq!(fourth["connectivity"], 32);
     assert!(fourth["build_regions_s"].as_f64().is_some(), "another connectivity builds its own files");
     assert!(
         fourth["file_bytes_per_vector"].as_f64().unwrap() > first["file_bytes_per_vector"].as_f64().unwrap(),
