@@ -278,22 +278,10 @@ pub(crate) fn visit_region_embeddings(
     conn: &Connection,
     model_id: &str,
     ids: &[ContentId],
-    mut visit: impl FnMut(&RegionRow, &[f32]),
+    visit: impl FnMut(&RegionRow, &[f32]),
 ) -> Result<(), Fault> {
-    let Some(dimension) = model_dimension(conn, model_id)? else {
-        return Ok(());
-    };
-    // The columns of REGION_COLUMNS, named through the join.
-    let sql = "SELECT r.id, r.content_id, r.x0, r.y0, r.x1, r.y1, r.source, r.score, r.embedding
-         FROM contents c JOIN regions r ON r.content_id = c.id WHERE c.model_id = ?1 AND c.id IN";
     let raw: Vec<i64> = ids.iter().map(|id| id.0).collect();
-    let mut vector = Vec::with_capacity(dimension);
-    for_each_in_model(conn, sql, model_id, &raw, |row| {
-        let region = region_row(row)?;
-        decode_region_embedding(blob(row, 8, "regions")?, dimension, (region.id.0, region.content_id.0), model_id, &mut vector)?;
-        visit(&region, &vector);
-        Ok(())
-    })
+    visit_regions_where(conn, model_id, "c.id IN", &raw, visit)
 }
 
 /// Calls `visit` with each of these regions and its embedding, where its content is
@@ -302,16 +290,31 @@ pub(crate) fn visit_regions_by_id(
     conn: &Connection,
     model_id: &str,
     ids: &[RegionId],
+    visit: impl FnMut(&RegionRow, &[f32]),
+) -> Result<(), Fault> {
+    let raw: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    visit_regions_where(conn, model_id, "r.id IN", &raw, visit)
+}
+
+/// Visits the regions, with embeddings, whose content is embedded in `model_id`'s space
+/// and whose `id_column` (`c.id` or `r.id`, followed by `IN`) is one of `ids`.
+fn visit_regions_where(
+    conn: &Connection,
+    model_id: &str,
+    id_column: &str,
+    ids: &[i64],
     mut visit: impl FnMut(&RegionRow, &[f32]),
 ) -> Result<(), Fault> {
     let Some(dimension) = model_dimension(conn, model_id)? else {
         return Ok(());
     };
-    let sql = "SELECT r.id, r.content_id, r.x0, r.y0, r.x1, r.y1, r.source, r.score, r.embedding
-         FROM regions r JOIN contents c ON c.id = r.content_id WHERE c.model_id = ?1 AND r.id IN";
-    let raw: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    // The columns of REGION_COLUMNS, named through the join.
+    let sql = format!(
+        "SELECT r.id, r.content_id, r.x0, r.y0, r.x1, r.y1, r.source, r.score, r.embedding
+         FROM contents c JOIN regions r ON r.content_id = c.id WHERE c.model_id = ?1 AND {id_column}"
+    );
     let mut vector = Vec::with_capacity(dimension);
-    for_each_in_model(conn, sql, model_id, &raw, |row| {
+    for_each_in_model(conn, &sql, model_id, ids, |row| {
         let region = region_row(row)?;
         decode_region_embedding(blob(row, 8, "regions")?, dimension, (region.id.0, region.content_id.0), model_id, &mut vector)?;
         visit(&region, &vector);
