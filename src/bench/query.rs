@@ -790,7 +790,7 @@ fn best_photos(mut scored: Vec<(usize, f32)>) -> Vec<usize> {
     scored.into_iter().take(TOP_K).map(|(photo, _)| photo).collect()
 }
 
-/// The answer of an exact search: every photo fused with all its regions.
+/// Returns the top photos of an exact search, which fuses every photo with all its regions.
 fn exact_answer(dataset: &Dataset, photo_query: &[f32], region_query: &[f32], calibration: (f32, f32)) -> Vec<usize> {
     let scored: Vec<(usize, f32)> =
         (0..dataset.num_photos).into_par_iter().map(|photo| (photo, fused_score(dataset, photo, photo_query, region_query, calibration))).collect();

@@ -246,12 +246,12 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
 
     // Rescoring reads the stored vectors of every candidate that passed the filters, in
     // a few queries for the whole set rather than a few per photo.
-    let kept: Vec<ContentId> = files_by_content.keys().copied().collect();
+    let filtered: Vec<ContentId> = files_by_content.keys().copied().collect();
     let model_id = model.model_id();
     let mut photo_cos: HashMap<ContentId, f32> = HashMap::new();
     let mut example_cos: HashMap<ContentId, f32> = HashMap::new();
     if queries.photo.is_some() || queries.example.is_some() {
-        catalog.visit_content_embeddings(model_id, &kept, |content, vector| {
+        catalog.visit_content_embeddings(model_id, &filtered, |content, vector| {
             if let Some(q) = &queries.photo {
                 photo_cos.insert(content, dot(q, vector));
             }
@@ -264,7 +264,7 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
     // another way has its regions read, since any of them may match.
     let mut best_region = candidates.best_hit.clone();
     if let Some(q) = &queries.region {
-        let read_all: Vec<ContentId> = kept.iter().copied().filter(|c| candidates.read_all_regions.contains(c)).collect();
+        let read_all: Vec<ContentId> = filtered.iter().copied().filter(|c| candidates.read_all_regions.contains(c)).collect();
         catalog.visit_region_embeddings(model_id, &read_all, |region, vector| {
             BestRegion::keep_best(&mut best_region, region.content_id, BestRegion::of(region, dot(q, vector)));
         })?;

@@ -770,17 +770,17 @@ fn visits_the_vectors_of_a_set_of_contents() {
     assert_eq!(subset.len(), 1 + 2, "the second and third contents have 1 and 2 regions");
     assert!(subset.iter().all(|id| ids[1..3].contains(id)));
 
-    let wanted: Vec<RegionRow> = ids[..40].iter().flat_map(|id| catalog.region_embeddings_for_content(*id).unwrap()).map(|r| r.region).collect();
-    let mut wanted_ids: Vec<RegionId> = wanted.iter().map(|r| r.id).collect();
-    wanted_ids.push(RegionId(i64::MAX));
+    let expected_regions: Vec<RegionRow> = ids[..40].iter().flat_map(|id| catalog.region_embeddings_for_content(*id).unwrap()).map(|r| r.region).collect();
+    let mut expected_ids: Vec<RegionId> = expected_regions.iter().map(|r| r.id).collect();
+    expected_ids.push(RegionId(i64::MAX));
     let mut by_id = Vec::new();
-    catalog.visit_regions_by_id(MODEL, &wanted_ids, |row, vector| by_id.push((row.clone(), vector.len()))).unwrap();
+    catalog.visit_regions_by_id(MODEL, &expected_ids, |row, vector| by_id.push((row.clone(), vector.len()))).unwrap();
     by_id.sort_by_key(|(row, _)| row.id);
-    assert_eq!(by_id.iter().map(|(row, _)| row.clone()).collect::<Vec<_>>(), wanted, "regions by id; an unknown id is skipped");
+    assert_eq!(by_id.iter().map(|(row, _)| row.clone()).collect::<Vec<_>>(), expected_regions, "regions by id; an unknown id is skipped");
     assert!(by_id.iter().all(|(_, len)| *len == DIM));
 
     let mut other = 0;
-    catalog.visit_regions_by_id("test/other/1", &wanted_ids, |_, _| other += 1).unwrap();
+    catalog.visit_regions_by_id("test/other/1", &expected_ids, |_, _| other += 1).unwrap();
     catalog.visit_content_embeddings("test/other/1", &ids, |_, _| other += 1).unwrap();
     catalog.visit_region_embeddings("test/other/1", &ids, |_, _| other += 1).unwrap();
     assert_eq!(other, 0, "an unknown model has no vectors");
@@ -790,7 +790,7 @@ fn visits_the_vectors_of_a_set_of_contents() {
     for model in [MODEL, "test/other/1"] {
         catalog.visit_content_embeddings(model, &ids, |_, _| after_switch += 1).unwrap();
         catalog.visit_region_embeddings(model, &ids, |_, _| after_switch += 1).unwrap();
-        catalog.visit_regions_by_id(model, &wanted_ids, |_, _| after_switch += 1).unwrap();
+        catalog.visit_regions_by_id(model, &expected_ids, |_, _| after_switch += 1).unwrap();
     }
     assert_eq!(after_switch, 0, "after a model switch no content has vectors until it is embedded again");
 }
