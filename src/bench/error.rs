@@ -19,7 +19,7 @@ pub enum BenchError {
     /// A vector index failed.
     #[error(transparent)]
     Vectors(#[from] VectorError),
-    /// The synthetic catalog failed.
+    /// Reading or writing the benchmark's catalog failed.
     #[error(transparent)]
     Catalog(#[from] crate::catalog::CatalogError),
     /// A photo failed to decode.

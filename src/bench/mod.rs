@@ -35,10 +35,10 @@ fn scratch_folder(parent: Option<&std::path::Path>) -> Result<tempfile::TempDir,
 /// Rejects a `--scratch` path that exists but is not a folder.
 fn check_scratch_parent(parent: &std::path::Path) -> Result<(), BenchError> {
     if parent.exists() && !parent.is_dir() {
-        let shown = parent.display();
+        let path = parent.display();
         return Err(BenchError::invalid(
-            format!("--scratch {shown} is not a folder; give a folder to write the benchmark's files in"),
-            format!("--scratch {shown} 不是文件夹；请给出用于写入基准测试文件的文件夹"),
+            format!("--scratch {path} is not a folder; give a folder to write the benchmark's files in"),
+            format!("--scratch {path} 不是文件夹；请给出用于写入基准测试文件的文件夹"),
         ));
     }
     Ok(())

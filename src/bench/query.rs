@@ -3,11 +3,15 @@
 //!
 //! One query does what `search::search` does after the text encoder. It takes the
 //! nearest photos and regions from HNSW, rescores the candidates from full-precision
-//! vectors, fuses calibrated probabilities with noisy-OR, and keeps the top 10. The full-precision vectors are kept in memory; with
-//! `catalog`, the candidates' vectors are also read from a SQLite catalog of the same
-//! vectors, as the search reads them, and timed on their own. Recall@10 compares HNSW with an
-//! exact scan of the full-precision vectors, so it counts quantisation error too. The
-//! result recall compares the fused top 10 with the top 10 of fusing every photo.
+//! vectors, fuses calibrated probabilities with noisy-OR, and keeps the top 10.
+//!
+//! The full-precision vectors are kept in memory. With `catalog`, the benchmark also
+//! reads each query's candidates from a SQLite catalog of the same vectors, as the
+//! search reads them, and times those reads on their own.
+//!
+//! Recall@10 compares HNSW with an exact scan of the full-precision vectors, so it counts
+//! quantisation error too. The result recall compares the fused top 10 with the top 10
+//! of fusing every photo.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -155,8 +159,8 @@ pub struct ExpansionReport {
     /// The same for regions, with `region_candidates` candidates.
     pub region_recall_at_10_rescored: f64,
     /// Share of the exact top 10 photos among the top 10 a query returns. The exact top
-    /// 10 comes from fusing every photo with all its regions, the query's from fusing only
-    /// the HNSW candidates, so this is the recall a person sees.
+    /// 10 comes from fusing every photo with all its regions, and the query's from fusing
+    /// only the HNSW candidates, so this is the recall of the results shown to a person.
     pub result_recall_at_10: f64,
 }
 
@@ -719,8 +723,8 @@ fn file_size(path: &std::path::Path) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
 
-/// One answered query: the fused top photos, the candidates they were chosen from,
-/// and the time of each HNSW search.
+/// The outcome of one query: the fused top photos, the candidates they were chosen
+/// from, and the time of each HNSW search.
 struct Answered {
     top: Vec<usize>,
     /// Photos found by their own vector.
@@ -771,8 +775,8 @@ fn answer(
     Ok(Answered { top: std::hint::black_box(top), photo_hits, region_hits, photo_time: photo_done - started, region_time })
 }
 
-/// A photo's fused score: its own match probability and its best region's, as
-/// `search::search` computes them from full-precision vectors.
+/// Computes a photo's fused score from its own match probability and its best region's,
+/// as `search::search` does, from full-precision vectors.
 fn fused_score(dataset: &Dataset, photo: usize, photo_query: &[f32], region_query: &[f32], calibration: (f32, f32)) -> f32 {
     let best_region = dataset.regions_of(photo).map(|r| dot(region_query, dataset.region(r))).reduce(f32::max);
     fuse_cosines(dot(photo_query, dataset.photo(photo)), best_region, calibration)
@@ -784,7 +788,7 @@ fn fuse_cosines(photo_cos: f32, region_cos: Option<f32>, (logit_scale, logit_bia
     fuse(photo_probability, region_probability, None, FusionWeights::default())
 }
 
-/// The `TOP_K` best photos, ties broken by the lower id.
+/// Returns the `TOP_K` best photos, breaking ties by the lower id.
 fn best_photos(mut scored: Vec<(usize, f32)>) -> Vec<usize> {
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     scored.into_iter().take(TOP_K).map(|(photo, _)| photo).collect()

@@ -322,7 +322,7 @@ fn visit_regions_where(
     })
 }
 
-/// [`for_each_in`] with `model_id` bound to `?1` ahead of the ids.
+/// Runs [`for_each_in`] with `model_id` bound to `?1` ahead of the ids.
 fn for_each_in_model(
     conn: &Connection,
     sql: &str,

@@ -93,7 +93,7 @@ pub enum BenchCommand {
         /// HNSW expansion_search values to measure, comma-separated.
         #[arg(long, value_name = "E,E", value_delimiter = ',', default_value = "64,128")]
         expansion_search: Vec<usize>,
-        /// Region candidates taken from HNSW and rescored, comma-separated; each is
+        /// Region candidates taken from HNSW and rescored, comma-separated. Each count is
         /// measured with every expansion_search value.
         #[arg(long, value_name = "N,N", value_delimiter = ',', default_values_t = [DEFAULT_REGION_CANDIDATES])]
         region_candidates: Vec<usize>,

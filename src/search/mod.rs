@@ -231,7 +231,7 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
     }
 
     let limit = request.limit.max(1);
-    let candidates = gather_candidates(library, &queries, text.as_deref(), limit)?;
+    let mut candidates = gather_candidates(library, &queries, text.as_deref(), limit)?;
     let model = library.model().ok_or(LibraryError::NoModel)?;
     let catalog = library.catalog();
 
@@ -262,7 +262,7 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
     }
     // A photo found through its nearest regions keeps the best of them. A photo found
     // another way has its regions read, since any of them may match.
-    let mut best_region = candidates.best_hit.clone();
+    let mut best_region = std::mem::take(&mut candidates.best_hit);
     if let Some(q) = &queries.region {
         let read_all: Vec<ContentId> = filtered.iter().copied().filter(|c| candidates.read_all_regions.contains(c)).collect();
         catalog.visit_region_embeddings(model_id, &read_all, |region, vector| {
@@ -398,7 +398,7 @@ struct BestRegion {
 }
 
 impl BestRegion {
-    /// Keeps the higher cosine; of equal ones, the region with the higher id.
+    /// Keeps the higher cosine, and of equal ones the region with the higher id.
     fn keep_best(best: &mut HashMap<ContentId, BestRegion>, content: ContentId, candidate: BestRegion) {
         best.entry(content)
             .and_modify(|current| {

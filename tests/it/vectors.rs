@@ -206,7 +206,7 @@ fn every_kind_finds_each_vector() {
         let index = build(&dir.path().join(format!("{kind}.usearch")), &spec, &rows);
         // This checks that each kind stores every vector, not the graph's recall, which
         // the query benchmark measures. A graph built on several threads differs from run
-        // to run, and even a search that may visit every node left up to 16 of these
+        // to run. Even a search allowed to visit every node once left 16 of these
         // clustered vectors outside their own top 3, so the check scans the stored
         // vectors instead of walking the graph.
         // Top 3 rather than top 1: after i8 or f16 rounding a near twin can tie with the
