@@ -3,8 +3,9 @@
 //! photo is then rescored exactly from the catalog's vectors, fused (see [`fusion`]) and
 //! filtered. A photo found only through its regions is scored by the best of the
 //! nearest regions, and any other candidate by the best of all its regions. So a search
-//! does not read every region of every candidate. The text walk is chosen by length: short for queries that fit 64 tokens,
-//! long otherwise, and the box walk is used against regions.
+//! does not read every region of every candidate. The text walk is chosen by length:
+//! short for queries that fit 64 tokens, long otherwise, and the box walk is used against
+//! regions. A long query's best region is shown but does not count in the ranking.
 
 pub mod duplicates;
 pub mod fusion;
@@ -270,6 +271,10 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
         })?;
     }
 
+    // A query on the long walk describes the whole photo. The box walk reads only its
+    // first 64 tokens and learned from phrases that name one region, so for such a query
+    // the best region is shown with its score but does not raise the photo's.
+    let regions_rank = queries.walk != Some(WalkType::Long);
     let mut results = Vec::new();
     for (content, files) in files_by_content {
         let photo_cos = photo_cos.get(&content).copied();
@@ -281,7 +286,8 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
 
         let photo_score = photo_cos.map(|c| model.probability(c));
         let region_match = region.map(|(b, cos)| RegionMatch { region_box: b, score: model.probability(cos) });
-        let text_score = photo_score.map(|p| fuse(p, region_match.as_ref().map(|r| r.score), keyword, request.weights));
+        let fused_region = region_match.as_ref().filter(|_| regions_rank).map(|r| r.score);
+        let text_score = photo_score.map(|p| fuse(p, fused_region, keyword, request.weights));
         let score = match (text_score, example_cos) {
             (Some(t), Some(e)) => 0.5 * (t + e.clamp(0.0, 1.0)),
             (Some(t), None) => t,
