@@ -125,8 +125,13 @@ pub struct MemoryReport {
     pub before_mib: f64,
     /// After the first committed batch.
     pub after_first_batch_mib: f64,
-    /// Largest sample, taken after every batch.
+    /// Largest sample, taken every 20 ms while the pipeline ran and after every batch.
     pub peak_mib: f64,
+    /// Largest sample in the first half of the pipeline's wall time.
+    pub peak_first_half_mib: f64,
+    /// Largest sample in the second half. A ceiling that stays flat as the input shapes
+    /// vary shows as a second-half peak no higher than the first half's.
+    pub peak_second_half_mib: f64,
     /// After the run.
     pub end_mib: f64,
 }
@@ -179,9 +184,12 @@ pub fn run_ingest(options: &IngestBenchOptions) -> Result<IngestReport, BenchErr
     let sink = MemorySink::default();
     let memory_before = resident_memory_bytes().unwrap_or(0);
     let started = Instant::now();
-    let summary = library.index(&folders, &sink, &AtomicBool::new(false))?;
+    let (summary, samples) = sample_memory_during(|| library.index(&folders, &sink, &AtomicBool::new(false)));
+    let summary = summary?;
     let wall = started.elapsed();
     let memory_end = resident_memory_bytes().unwrap_or(0);
+    let half = wall / 2;
+    let peak_in = |first: bool| samples.iter().filter(|(at, _)| (*at < half) == first).map(|&(_, bytes)| bytes).max().unwrap_or(0);
 
     let model = library.model().ok_or(crate::library::LibraryError::NoModel)?;
     let graphs_after = model.graph_times();
@@ -222,7 +230,9 @@ pub fn run_ingest(options: &IngestBenchOptions) -> Result<IngestReport, BenchErr
         memory: MemoryReport {
             before_mib: mebibytes(memory_before),
             after_first_batch_mib: mebibytes(sink.first_batch_bytes.load(Ordering::Relaxed)),
-            peak_mib: mebibytes(sink.peak_bytes.load(Ordering::Relaxed).max(memory_end)),
+            peak_mib: mebibytes(sink.peak_bytes.load(Ordering::Relaxed).max(peak_in(true)).max(peak_in(false)).max(memory_end)),
+            peak_first_half_mib: mebibytes(peak_in(true)),
+            peak_second_half_mib: mebibytes(peak_in(false).max(memory_end)),
             end_mib: mebibytes(memory_end),
         },
     })
@@ -330,6 +340,29 @@ fn stage_report(totals: StageTimes, vision: Duration, dense: Duration) -> StageR
         ("10_index_update".to_string(), per_photo(totals.index_update_s)),
     ]);
     StageReport { totals, vision_graph_s: vision_s, dense_graph_s: dense_s, per_photo_ms }
+}
+
+/// Runs `work` while a thread samples resident memory every 20 ms, and returns its
+/// result with the samples, each with its time since the start. The samples catch the
+/// peak inside a model run, which the samples after each batch miss.
+fn sample_memory_during<T>(work: impl FnOnce() -> T) -> (T, Vec<(Duration, u64)>) {
+    let done = AtomicBool::new(false);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        let sampler = scope.spawn(|| {
+            let mut samples = Vec::new();
+            while !done.load(Ordering::Relaxed) {
+                if let Some(bytes) = resident_memory_bytes() {
+                    samples.push((started.elapsed(), bytes));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            samples
+        });
+        let result = work();
+        done.store(true, Ordering::Relaxed);
+        (result, sampler.join().unwrap_or_default())
+    })
 }
 
 /// Samples resident memory after every batch.

@@ -12,24 +12,53 @@ use serde::Serialize;
 use super::rng::SplitMix64;
 use super::BenchError;
 
-/// A number of photos of one size, as `--generate COUNTxMEGAPIXELS` gives it.
+/// A number of photos, as `--generate COUNTxMEGAPIXELS` gives it: all of one size at 3:2,
+/// or, with a range such as `400x0.05-4`, each of its own size and aspect ratio.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct GeneratedSet {
     /// Photos to write.
     pub count: usize,
-    /// Pixels per photo, in millions, at a 3:2 aspect ratio.
+    /// Pixels per photo, in millions: the size of every photo, or the smallest size of a
+    /// range.
     pub megapixels: f64,
+    /// The largest size of a range, in millions of pixels; `None` for one size at 3:2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_megapixels: Option<f64>,
 }
 
 impl GeneratedSet {
-    /// Returns `(width, height)` in pixels: 3:2 landscape with `megapixels` million
-    /// pixels, so 12 gives 4243 × 2828 and 24 gives 6000 × 4000.
-    pub fn size_px(&self) -> (u32, u32) {
-        let pixels = self.megapixels.max(0.0) * 1e6;
-        let height = (pixels / 1.5).sqrt().round().max(1.0);
-        let width = (height * 1.5).round().max(1.0);
-        (width as u32, height as u32)
+    /// A set of `count` photos of `megapixels` million pixels each, at 3:2.
+    pub fn uniform(count: usize, megapixels: f64) -> Self {
+        GeneratedSet { count, megapixels, max_megapixels: None }
     }
+
+    /// Returns `(width, height)` in pixels of a one-size set: 3:2 landscape with
+    /// `megapixels` million pixels, so 12 gives 4243 × 2828 and 24 gives 6000 × 4000.
+    pub fn size_px(&self) -> (u32, u32) {
+        size_at(self.megapixels, 1.5)
+    }
+
+    /// Returns the size of photo `index`. In a range, the size is drawn log-uniformly
+    /// between both ends and the aspect ratio between 1:3 and 3:1 (portrait or
+    /// landscape), from a seed of `index`, so that the photos fall in every patch budget.
+    pub fn photo_size_px(&self, index: usize) -> (u32, u32) {
+        let Some(max) = self.max_megapixels else {
+            return self.size_px();
+        };
+        let mut rng = SplitMix64::new((index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x51_2E5);
+        let (low, high) = (self.megapixels.ln(), max.ln());
+        let megapixels = (low + (high - low) * f64::from(rng.next_f32())).exp();
+        let aspect = 3f64.powf(f64::from(rng.next_f32()) * 2.0 - 1.0);
+        size_at(megapixels, aspect)
+    }
+}
+
+/// Width and height of `megapixels` million pixels at `aspect` (width over height).
+fn size_at(megapixels: f64, aspect: f64) -> (u32, u32) {
+    let pixels = megapixels.max(0.0) * 1e6;
+    let height = (pixels / aspect).sqrt().round().max(1.0);
+    let width = (height * aspect).round().max(1.0);
+    (width as u32, height as u32)
 }
 
 impl std::str::FromStr for GeneratedSet {
@@ -38,13 +67,20 @@ impl std::str::FromStr for GeneratedSet {
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         let (count, megapixels) = value
             .split_once(['x', 'X'])
-            .ok_or_else(|| format!("`{value}` is not COUNTxMEGAPIXELS, such as 4x24"))?;
+            .ok_or_else(|| format!("`{value}` is not COUNTxMEGAPIXELS, such as 4x24 or 400x0.05-4"))?;
         let count: usize = count.trim().parse().map_err(|_| format!("`{count}` is not a photo count"))?;
-        let megapixels: f64 = megapixels.trim().parse().map_err(|_| format!("`{megapixels}` is not a number of megapixels"))?;
-        if count == 0 || !(megapixels > 0.0 && megapixels <= 200.0) {
-            return Err(format!("`{value}` needs at least one photo and 0–200 megapixels"));
+        let number = |text: &str| -> Result<f64, String> {
+            text.trim().parse().map_err(|_| format!("`{text}` is not a number of megapixels"))
+        };
+        let (low, high) = match megapixels.split_once('-') {
+            Some((low, high)) => (number(low)?, Some(number(high)?)),
+            None => (number(megapixels)?, None),
+        };
+        let valid = |mp: f64| mp > 0.0 && mp <= 200.0;
+        if count == 0 || !valid(low) || !high.is_none_or(|high| valid(high) && high >= low) {
+            return Err(format!("`{value}` needs at least one photo and 0–200 megapixels, the smaller end of a range first"));
         }
-        Ok(GeneratedSet { count, megapixels })
+        Ok(GeneratedSet { count, megapixels: low, max_megapixels: high })
     }
 }
 
@@ -54,8 +90,8 @@ pub fn write_generated_photos(dir: &Path, sets: &[GeneratedSet]) -> Result<Vec<P
     std::fs::create_dir_all(dir).map_err(|source| BenchError::io(dir, source))?;
     let mut paths = Vec::new();
     for set in sets {
-        let (width, height) = set.size_px();
         for index in 0..set.count {
+            let (width, height) = set.photo_size_px(index);
             let path = dir.join(format!("generated_{width}x{height}_{index:03}.jpg"));
             let photo = paint_photo(width, height, index as u64);
             let file = std::fs::File::create(&path).map_err(|source| BenchError::io(&path, source))?;
@@ -103,8 +139,11 @@ mod tests {
 
     #[test]
     fn parses_count_and_megapixels() {
-        assert_eq!("4x24".parse::<GeneratedSet>(), Ok(GeneratedSet { count: 4, megapixels: 24.0 }));
-        assert_eq!("2X0.5".parse::<GeneratedSet>(), Ok(GeneratedSet { count: 2, megapixels: 0.5 }));
+        assert_eq!("4x24".parse::<GeneratedSet>(), Ok(GeneratedSet::uniform(4, 24.0)));
+        assert_eq!("2X0.5".parse::<GeneratedSet>(), Ok(GeneratedSet::uniform(2, 0.5)));
+        assert_eq!("400x0.05-4".parse::<GeneratedSet>(), Ok(GeneratedSet { count: 400, megapixels: 0.05, max_megapixels: Some(4.0) }));
+        assert!("4x3-1".parse::<GeneratedSet>().is_err(), "a range runs from small to large");
+        assert!("4x1-300".parse::<GeneratedSet>().is_err());
         assert!("24".parse::<GeneratedSet>().is_err());
         assert!("0x12".parse::<GeneratedSet>().is_err());
         assert!("3x-1".parse::<GeneratedSet>().is_err());
@@ -112,19 +151,40 @@ mod tests {
 
     #[test]
     fn sizes_are_three_to_two() {
-        assert_eq!(GeneratedSet { count: 1, megapixels: 24.0 }.size_px(), (6000, 4000));
-        let (width, height) = GeneratedSet { count: 1, megapixels: 12.0 }.size_px();
+        assert_eq!(GeneratedSet::uniform(1, 24.0).size_px(), (6000, 4000));
+        let (width, height) = GeneratedSet::uniform(1, 12.0).size_px();
         assert!((f64::from(width) * f64::from(height) / 1e6 - 12.0).abs() < 0.01);
     }
 
     #[test]
     fn writes_decodable_jpegs() {
         let dir = tempfile::tempdir().unwrap();
-        let sets = [GeneratedSet { count: 2, megapixels: 0.06 }];
+        let sets = [GeneratedSet::uniform(2, 0.06)];
         let paths = write_generated_photos(dir.path(), &sets).unwrap();
         assert_eq!(paths.len(), 2);
         let decoded = image::open(&paths[0]).unwrap();
         assert_eq!((decoded.width(), decoded.height()), sets[0].size_px());
         assert_ne!(std::fs::read(&paths[0]).unwrap(), std::fs::read(&paths[1]).unwrap(), "seeds differ");
+    }
+
+    #[test]
+    fn range_varies_size_and_aspect() {
+        let set: GeneratedSet = "200x0.05-4".parse().unwrap();
+        let sizes: Vec<(u32, u32)> = (0..set.count).map(|i| set.photo_size_px(i)).collect();
+        assert_eq!(sizes, (0..set.count).map(|i| set.photo_size_px(i)).collect::<Vec<_>>(), "sizes follow the index");
+        let megapixels: Vec<f64> = sizes.iter().map(|&(w, h)| f64::from(w) * f64::from(h) / 1e6).collect();
+        assert!(megapixels.iter().all(|&mp| (0.049..=4.01).contains(&mp)), "{megapixels:?}");
+        assert!(megapixels.iter().any(|&mp| mp < 0.1) && megapixels.iter().any(|&mp| mp > 2.0), "{megapixels:?}");
+        let aspects: Vec<f64> = sizes.iter().map(|&(w, h)| f64::from(w) / f64::from(h)).collect();
+        assert!(aspects.iter().all(|&a| (0.33..=3.01).contains(&a)), "{aspects:?}");
+        assert!(aspects.iter().any(|&a| a < 0.5) && aspects.iter().any(|&a| a > 2.0), "portrait and landscape: {aspects:?}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let few = GeneratedSet { count: 3, ..set };
+        let paths = write_generated_photos(dir.path(), &[few]).unwrap();
+        for (index, path) in paths.iter().enumerate() {
+            let decoded = image::open(path).unwrap();
+            assert_eq!((decoded.width(), decoded.height()), few.photo_size_px(index));
+        }
     }
 }

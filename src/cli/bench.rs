@@ -24,7 +24,8 @@ pub enum BenchCommand {
         /// Folder of photos to ingest into a temporary data directory.
         #[arg(long, value_name = "DIR")]
         photos: Option<PathBuf>,
-        /// Generate COUNT JPEGs of MP megapixels first, such as 4x24; repeat for several sizes.
+        /// Generate COUNT JPEGs of MP megapixels first, such as 4x24, or of varied sizes and
+        /// aspect ratios within a range, such as 400x0.05-4; repeat for several sets.
         #[arg(long, value_name = "COUNTxMP")]
         generate: Vec<GeneratedSet>,
         /// ONNX Runtime threads; the pipeline adds THREADS − 1 decode workers (at least 1).
@@ -66,7 +67,8 @@ pub enum BenchCommand {
         /// Folder to write into (created when missing).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
-        /// COUNT JPEGs of MP megapixels, such as 4x24; repeat for several sizes.
+        /// COUNT JPEGs of MP megapixels, such as 4x24, or of varied sizes and aspect ratios
+        /// within a range, such as 400x0.05-4; repeat for several sets.
         #[arg(long, value_name = "COUNTxMP", required = true)]
         generate: Vec<GeneratedSet>,
     },
@@ -257,6 +259,10 @@ fn print_ingest(report: &IngestReport) {
     println!(
         "memory / 内存 (MiB): before {:.0}, after first batch {:.0}, peak {:.0}, end {:.0}",
         m.before_mib, m.after_first_batch_mib, m.peak_mib, m.end_mib
+    );
+    println!(
+        "peak by half of the run / 前后半程峰值 (MiB): first {:.0}, second {:.0}",
+        m.peak_first_half_mib, m.peak_second_half_mib
     );
 }
 

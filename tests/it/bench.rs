@@ -10,7 +10,7 @@ use xunying::vectors::VectorKind;
 use crate::support::{corpus_dir, stdout, stderr, toy_bundle, xunying};
 
 fn small_set() -> GeneratedSet {
-    GeneratedSet { count: 2, megapixels: 0.3 }
+    GeneratedSet::uniform(2, 0.3)
 }
 
 #[test]
@@ -52,6 +52,9 @@ fn ingest_report_is_complete() {
     if cfg!(target_os = "linux") {
         assert!(report.memory.peak_mib >= report.memory.after_first_batch_mib);
         assert!(report.memory.after_first_batch_mib > 0.0);
+        let halves = (report.memory.peak_first_half_mib, report.memory.peak_second_half_mib);
+        assert!(halves.0 > 0.0 && halves.1 > 0.0, "the sampler ran in both halves: {halves:?}");
+        assert!(report.memory.peak_mib >= halves.0.max(halves.1), "{:?}", report.memory);
     }
 }
 
@@ -75,7 +78,7 @@ fn ingest_without_photos_is_rejected() {
 fn decode_report_times_each_photo() {
     let report = run_decode(&DecodeBenchOptions {
         photo_dir: None,
-        generated: vec![GeneratedSet { count: 1, megapixels: 0.5 }],
+        generated: vec![GeneratedSet::uniform(1, 0.5)],
         model_dir: None,
         repeats: 2,
         scratch_dir: None,
@@ -101,7 +104,7 @@ fn decode_report_times_each_photo() {
 fn decode_report_compares_reduced_decodes() {
     let report = run_decode(&DecodeBenchOptions {
         photo_dir: None,
-        generated: vec![GeneratedSet { count: 1, megapixels: 12.0 }],
+        generated: vec![GeneratedSet::uniform(1, 12.0)],
         model_dir: None,
         repeats: 1,
         scratch_dir: None,
