@@ -8,6 +8,7 @@ mod embed;
 mod imaging;
 mod keywords;
 mod library;
+mod model_memory;
 mod models;
 mod reference;
 mod regions;
