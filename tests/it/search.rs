@@ -136,7 +136,7 @@ fn two_object_query_prefers_both() {
     }
 }
 
-/// A long description of `scene`: how many shapes, the list of them, then where each one
+/// Describes `scene` at length: how many shapes, the list of them, then where each one
 /// is. The toy vocabulary has every word, and each description runs past the 64 tokens of
 /// the short walk.
 fn describe_with_positions(scene: &Scene, zh: bool) -> String {
