@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::imaging::{self, is_supported_extension};
-use crate::library::progress::{ProgressEvent, ProgressSink};
+use crate::library::progress::{NullSink, ProgressEvent, ProgressSink};
 use crate::library::scan::walk_folder;
 use crate::library::timing::StageTimes;
 use crate::library::{Library, LibraryOptions};
@@ -134,6 +134,11 @@ pub struct MemoryReport {
     pub peak_second_half_mib: f64,
     /// After the run.
     pub end_mib: f64,
+    /// Memory of both vector indexes after the run, by usearch's own count. It grows with
+    /// the library, one photo and its regions at a time, and not with the input shapes.
+    pub vector_indexes_mib: f64,
+    /// Vectors in both indexes after the run: photos and regions.
+    pub vectors: usize,
 }
 
 /// Runs the ingest benchmark.
@@ -191,6 +196,10 @@ pub fn run_ingest(options: &IngestBenchOptions) -> Result<IngestReport, BenchErr
     let half = wall / 2;
     let peak_in = |first: bool| samples.iter().filter(|(at, _)| (*at < half) == first).map(|&(_, bytes)| bytes).max().unwrap_or(0);
 
+    let (vector_indexes_bytes, vectors) = {
+        let derived = library.derived(&NullSink)?;
+        (derived.photos.memory_usage() + derived.regions.memory_usage(), derived.photos.len() + derived.regions.len())
+    };
     let model = library.model().ok_or(crate::library::LibraryError::NoModel)?;
     let graphs_after = model.graph_times();
     let failed: HashSet<PathBuf> = library.status()?.failures.into_iter().map(|f| PathBuf::from(f.path)).collect();
@@ -234,6 +243,8 @@ pub fn run_ingest(options: &IngestBenchOptions) -> Result<IngestReport, BenchErr
             peak_first_half_mib: mebibytes(peak_in(true)),
             peak_second_half_mib: mebibytes(peak_in(false).max(memory_end)),
             end_mib: mebibytes(memory_end),
+            vector_indexes_mib: mebibytes(vector_indexes_bytes as u64),
+            vectors,
         },
     })
 }

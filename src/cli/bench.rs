@@ -261,8 +261,8 @@ fn print_ingest(report: &IngestReport) {
         m.before_mib, m.after_first_batch_mib, m.peak_mib, m.end_mib
     );
     println!(
-        "peak by half of the run / 前后半程峰值 (MiB): first {:.0}, second {:.0}",
-        m.peak_first_half_mib, m.peak_second_half_mib
+        "peak by half of the run / 前后半程峰值 (MiB): first {:.0}, second {:.0} · vector indexes / 向量索引 {:.0} MiB for {} vectors",
+        m.peak_first_half_mib, m.peak_second_half_mib, m.vector_indexes_mib, m.vectors
     );
 }
 
