@@ -276,6 +276,13 @@ impl Library {
         self.clock.snapshot()
     }
 
+    /// Returns the derived indexes, opened or rebuilt as [`Library::derived`] does, with
+    /// the catalog, so that one thread can read the catalog while another walks an index.
+    pub fn derived_with_catalog(&mut self, sink: &dyn ProgressSink) -> Result<(&DerivedIndexes, &Catalog), LibraryError> {
+        self.derived(sink)?;
+        Ok((self.derived.as_ref().expect("derived indexes were opened above"), &self.catalog))
+    }
+
     /// The derived indexes, opened or rebuilt from the catalog on first use.
     pub fn derived(&mut self, sink: &dyn ProgressSink) -> Result<&mut DerivedIndexes, LibraryError> {
         if self.derived.is_none() {

@@ -261,15 +261,7 @@ pub fn search(library: &mut Library, request: &SearchRequest) -> Result<SearchRe
             }
         })?;
     }
-    // A photo found through its nearest regions keeps the best of them. A photo found
-    // another way has its regions read, since any of them may match.
-    let mut best_region = std::mem::take(&mut candidates.best_hit);
-    if let Some(q) = &queries.region {
-        let read_all: Vec<ContentId> = filtered.iter().copied().filter(|c| candidates.read_all_regions.contains(c)).collect();
-        catalog.visit_region_embeddings(model_id, &read_all, |region, vector| {
-            BestRegion::keep_best(&mut best_region, region.content_id, BestRegion::of(region, dot(q, vector)));
-        })?;
-    }
+    let best_region = std::mem::take(&mut candidates.best_region);
 
     // A query on the long walk describes the whole photo. The box walk reads only its
     // first 64 tokens and learned from phrases that name one region, so for such a query
@@ -385,12 +377,9 @@ fn example_embedding(library: &Library, path: &Path) -> Result<Vec<f32>, SearchE
 
 struct Candidates {
     contents: HashSet<ContentId>,
-    /// Contents found by their own vector or by keywords, whose best region is sought
-    /// among all their regions. The other candidates were found through a region, so
-    /// their best region is the best of the nearest regions.
-    read_all_regions: HashSet<ContentId>,
-    /// The best of the nearest regions per content, scored at full precision.
-    best_hit: HashMap<ContentId, BestRegion>,
+    /// The best region per content, scored at full precision: among all its regions for
+    /// a content found by its own vector or by keywords, else among the nearest regions.
+    best_region: HashMap<ContentId, BestRegion>,
     /// Normalised keyword score per file.
     keywords: HashMap<FileId, f32>,
 }
@@ -426,52 +415,65 @@ const EXACT_BELOW: usize = 20_000;
 /// The BM25 score that counts as a half-strength keyword match.
 const KEYWORD_HALF_SCORE: f32 = 4.0;
 
+/// Collects the candidate photos and the best region of each. The region index is
+/// walked on a thread of its own while this thread walks the photo index, searches the
+/// keywords and reads every region of the photos found so far, which is most of a
+/// search's catalog reads. The nearest regions are read by id once the walk ends.
 fn gather_candidates(library: &mut Library, queries: &QueryVectors, text: Option<&str>, limit: usize) -> Result<Candidates, SearchError> {
-    let derived = library.derived(&NullSink)?;
-    let mut contents = HashSet::new();
+    let model_id = library.model().ok_or(LibraryError::NoModel)?.model_id().to_string();
+    let (derived, catalog) = library.derived_with_catalog(&NullSink)?;
     // Asking an index for more neighbours than it holds only allocates room for them.
     let photo_k = limit.saturating_mul(4).max(100).min(derived.photos.len().max(1));
     let region_k = limit.saturating_mul(8).max(200).min(derived.regions.len().max(1));
 
-    for query in [&queries.photo, &queries.example].into_iter().flatten() {
-        let hits =
-            if derived.photos.len() < EXACT_BELOW { derived.photos.exact_search(query, photo_k)? } else { derived.photos.search(query, photo_k)? };
-        contents.extend(hits.into_iter().map(|(key, _)| ContentId(key as i64)));
-    }
-    let mut region_keys = Vec::new();
-    if let Some(query) = &queries.region {
-        let hits = if derived.regions.len() < EXACT_BELOW {
-            derived.regions.exact_search(query, region_k)?
-        } else {
-            derived.regions.search(query, region_k)?
-        };
-        region_keys.extend(hits.into_iter().map(|(key, _)| crate::catalog::RegionId(key as i64)));
-    }
-    let keyword_hits = match text {
-        Some(text) => derived.keywords.search(text, 200)?,
-        None => Vec::new(),
-    };
+    std::thread::scope(|scope| {
+        let region_walk = queries.region.as_deref().map(|query| {
+            let regions = &derived.regions;
+            scope.spawn(move || if regions.len() < EXACT_BELOW { regions.exact_search(query, region_k) } else { regions.search(query, region_k) })
+        });
 
-    let catalog = library.catalog();
-    let model_id = library.model().ok_or(LibraryError::NoModel)?.model_id();
-    let mut read_all_regions = contents.clone();
-    let mut best_hit = HashMap::new();
-    if let Some(query) = &queries.region {
-        catalog.visit_regions_by_id(model_id, &region_keys, |region, vector| {
-            contents.insert(region.content_id);
-            BestRegion::keep_best(&mut best_hit, region.content_id, BestRegion::of(region, dot(query, vector)));
-        })?;
-    }
-    let mut keywords = HashMap::new();
-    let file_ids: Vec<FileId> = keyword_hits.iter().map(|(id, _)| FileId(*id as i64)).collect();
-    let scores: HashMap<i64, f32> = keyword_hits.iter().map(|(id, s)| (*id as i64, *s)).collect();
-    for row in catalog.photos_for_files(&file_ids)? {
-        let score = normalize_keyword_score(scores.get(&row.file_id.0).copied().unwrap_or(0.0), KEYWORD_HALF_SCORE);
-        keywords.insert(row.file_id, score);
-        contents.insert(row.content_id);
-        read_all_regions.insert(row.content_id);
-    }
-    Ok(Candidates { contents, read_all_regions, best_hit, keywords })
+        let mut contents = HashSet::new();
+        for query in [&queries.photo, &queries.example].into_iter().flatten() {
+            let photos = &derived.photos;
+            let hits = if photos.len() < EXACT_BELOW { photos.exact_search(query, photo_k)? } else { photos.search(query, photo_k)? };
+            contents.extend(hits.into_iter().map(|(key, _)| ContentId(key as i64)));
+        }
+        let keyword_hits = match text {
+            Some(text) => derived.keywords.search(text, 200)?,
+            None => Vec::new(),
+        };
+        let mut keywords = HashMap::new();
+        let file_ids: Vec<FileId> = keyword_hits.iter().map(|(id, _)| FileId(*id as i64)).collect();
+        let scores: HashMap<i64, f32> = keyword_hits.iter().map(|(id, s)| (*id as i64, *s)).collect();
+        for row in catalog.photos_for_files(&file_ids)? {
+            let score = normalize_keyword_score(scores.get(&row.file_id.0).copied().unwrap_or(0.0), KEYWORD_HALF_SCORE);
+            keywords.insert(row.file_id, score);
+            contents.insert(row.content_id);
+        }
+
+        // A photo found by its own vector or by keywords may match through any of its
+        // regions, so all of them are read. A photo found only through its nearest
+        // regions keeps the best of those.
+        let mut best_region = HashMap::new();
+        if let Some(query) = &queries.region {
+            let found: Vec<ContentId> = contents.iter().copied().collect();
+            catalog.visit_region_embeddings(&model_id, &found, |region, vector| {
+                BestRegion::keep_best(&mut best_region, region.content_id, BestRegion::of(region, dot(query, vector)));
+            })?;
+        }
+        if let (Some(walk), Some(query)) = (region_walk, &queries.region) {
+            let hits = walk.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            let found_by_photo = contents.clone();
+            let region_keys: Vec<RegionId> = hits.into_iter().map(|(key, _)| RegionId(key as i64)).collect();
+            catalog.visit_regions_by_id(&model_id, &region_keys, |region, vector| {
+                if !found_by_photo.contains(&region.content_id) {
+                    contents.insert(region.content_id);
+                    BestRegion::keep_best(&mut best_region, region.content_id, BestRegion::of(region, dot(query, vector)));
+                }
+            })?;
+        }
+        Ok(Candidates { contents, best_region, keywords })
+    })
 }
 
 /// Accepts a folder filter that is a library folder, lies inside one, or contains one,

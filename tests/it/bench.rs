@@ -156,6 +156,10 @@ fn query_report_is_complete() {
         assert_eq!(reads.samples, 30);
         assert!(reads.p50_ms > 0.0);
         assert!(total.p50_ms >= e.ann_and_fusion.p50_ms.min(reads.p50_ms));
+        let search = e.search_with_reads.as_ref().expect("the search with its reads was timed");
+        assert_eq!(search.samples, 30);
+        assert!(search.p50_ms > 0.0);
+        assert!(search.p50_ms <= search.p99_ms);
     }
     assert!(report.build_catalog_s.is_some_and(|s| s > 0.0));
     for e in &report.by_expansion {
