@@ -134,8 +134,9 @@ pub struct MemoryReport {
     pub peak_second_half_mib: f64,
     /// After the run.
     pub end_mib: f64,
-    /// Memory of both vector indexes after the run, by usearch's own count. It grows with
-    /// the library, one photo and its regions at a time, and not with the input shapes.
+    /// Memory of both vector indexes after the run, by usearch's own count, which includes
+    /// the capacity reserved ahead of the vectors: about 16 MiB per index in a small
+    /// library. It grows with the library and not with the input shapes.
     pub vector_indexes_mib: f64,
     /// Vectors in both indexes after the run: photos and regions.
     pub vectors: usize,

@@ -76,23 +76,33 @@ impl std::str::FromStr for GeneratedSet {
             Some((low, high)) => (number(low)?, Some(number(high)?)),
             None => (number(megapixels)?, None),
         };
+        if count == 0 || count > MAX_GENERATED {
+            return Err(format!("`{value}`: the photo count must be 1 to {MAX_GENERATED}"));
+        }
         let valid = |mp: f64| mp > 0.0 && mp <= 200.0;
-        if count == 0 || !valid(low) || !high.is_none_or(|high| valid(high) && high >= low) {
-            return Err(format!("`{value}` needs at least one photo and 0–200 megapixels, the smaller end of a range first"));
+        if !valid(low) || !high.is_none_or(valid) {
+            return Err(format!("`{value}`: megapixels must be above 0 and at most 200"));
+        }
+        if high.is_some_and(|high| high < low) {
+            return Err(format!("`{value}`: a range gives the smaller size first, such as 400x0.05-4"));
         }
         Ok(GeneratedSet { count, megapixels: low, max_megapixels: high })
     }
 }
+
+/// The most photos one `--generate` set may ask for.
+pub const MAX_GENERATED: usize = 100_000;
 
 /// Writes every set's photos as quality-90 JPEGs into `dir` and returns their paths.
 /// Photo `i` of a set is seeded with `i`, so reruns write the same files.
 pub fn write_generated_photos(dir: &Path, sets: &[GeneratedSet]) -> Result<Vec<PathBuf>, BenchError> {
     std::fs::create_dir_all(dir).map_err(|source| BenchError::io(dir, source))?;
     let mut paths = Vec::new();
-    for set in sets {
+    for (set_number, set) in sets.iter().enumerate() {
         for index in 0..set.count {
             let (width, height) = set.photo_size_px(index);
-            let path = dir.join(format!("generated_{width}x{height}_{index:03}.jpg"));
+            // The set's number keeps two sets of the same size from writing the same files.
+            let path = dir.join(format!("generated_{set_number}_{width}x{height}_{index:05}.jpg"));
             let photo = paint_photo(width, height, index as u64);
             let file = std::fs::File::create(&path).map_err(|source| BenchError::io(&path, source))?;
             let mut writer = std::io::BufWriter::new(file);
@@ -142,8 +152,12 @@ mod tests {
         assert_eq!("4x24".parse::<GeneratedSet>(), Ok(GeneratedSet::uniform(4, 24.0)));
         assert_eq!("2X0.5".parse::<GeneratedSet>(), Ok(GeneratedSet::uniform(2, 0.5)));
         assert_eq!("400x0.05-4".parse::<GeneratedSet>(), Ok(GeneratedSet { count: 400, megapixels: 0.05, max_megapixels: Some(4.0) }));
-        assert!("4x3-1".parse::<GeneratedSet>().is_err(), "a range runs from small to large");
-        assert!("4x1-300".parse::<GeneratedSet>().is_err());
+        let error = "4x3-1".parse::<GeneratedSet>().unwrap_err();
+        assert!(error.contains("smaller size first"), "a range runs from small to large: {error}");
+        let error = "4x1-300".parse::<GeneratedSet>().unwrap_err();
+        assert!(error.contains("at most 200"), "{error}");
+        let error = format!("{}x1", MAX_GENERATED + 1).parse::<GeneratedSet>().unwrap_err();
+        assert!(error.contains("photo count must be"), "{error}");
         assert!("24".parse::<GeneratedSet>().is_err());
         assert!("0x12".parse::<GeneratedSet>().is_err());
         assert!("3x-1".parse::<GeneratedSet>().is_err());
@@ -165,6 +179,15 @@ mod tests {
         let decoded = image::open(&paths[0]).unwrap();
         assert_eq!((decoded.width(), decoded.height()), sets[0].size_px());
         assert_ne!(std::fs::read(&paths[0]).unwrap(), std::fs::read(&paths[1]).unwrap(), "seeds differ");
+    }
+
+    #[test]
+    fn repeated_sets_write_distinct_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let set = GeneratedSet::uniform(2, 0.01);
+        let paths = write_generated_photos(dir.path(), &[set, set]).unwrap();
+        assert_eq!(paths.len(), 4);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 4, "each set writes files of its own: {paths:?}");
     }
 
     #[test]

@@ -149,10 +149,10 @@ pub struct ExpansionReport {
     pub catalog_reads: Option<Latency>,
     /// `ann_and_fusion` plus `catalog_reads`, per query; with `catalog` only.
     pub with_catalog_reads: Option<Latency>,
-    /// The whole query as `search::search` runs it, per query: the region search on a
-    /// second thread while this thread runs the photo search and reads every region of
-    /// the photos found, then the nearest regions by id, the candidates' photo rows and
-    /// vectors, and fusion; with `catalog` only.
+    /// The whole query as `search::search` runs it, per query; with `catalog` only. The
+    /// region search runs on a second thread while this thread runs the photo search and
+    /// reads every region of the photos found. The nearest regions by id, the
+    /// candidates' photo rows and vectors, and fusion follow.
     pub search_with_reads: Option<Latency>,
     /// Share of the exact top 10 photos that HNSW returned in its top 10.
     pub photo_recall_at_10: f64,
@@ -224,6 +224,28 @@ impl Dataset {
     }
 }
 
+/// The widest `--dim` accepted. FG-CLIP 2's largest model embeds in 1152 dimensions.
+const MAX_DIM: usize = 4096;
+
+/// Fails when the full-precision copies of the synthetic vectors, which the benchmark
+/// keeps for exact recall, would not fit in the machine's memory.
+fn check_vectors_fit(photos: usize, regions: usize, dim: usize) -> Result<(), BenchError> {
+    let bytes = photos.saturating_add(regions).saturating_mul(dim).saturating_mul(std::mem::size_of::<f32>());
+    let Some(total) = super::stats::total_memory_bytes() else {
+        return Ok(());
+    };
+    if bytes as u64 > total {
+        let (need, have) = (bytes as f64 / GIB, total as f64 / GIB);
+        return Err(BenchError::invalid(
+            format!("{photos} photos and {regions} regions of {dim} dimensions need {need:.1} GiB at full precision, more than this machine's {have:.1} GiB; use fewer vectors or a smaller --dim"),
+            format!("{photos} 张照片和 {regions} 个 {dim} 维区域的全精度向量需要 {need:.1} GiB，超过本机的 {have:.1} GiB；请减少向量数量或 --dim"),
+        ));
+    }
+    Ok(())
+}
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
 /// Runs the query benchmark.
 pub fn run_query(options: &QueryBenchOptions) -> Result<QueryReport, BenchError> {
     if options.photos == 0 {
@@ -241,10 +263,25 @@ pub fn run_query(options: &QueryBenchOptions) -> Result<QueryReport, BenchError>
             "--connectivity 至少为 2，--expansion-add 至少为 1",
         ));
     }
+    if options.regions == 0 {
+        return Err(BenchError::invalid(
+            "--regions must be at least 1: half of each query searches the regions",
+            "--regions 至少为 1：每次查询有一半是在区域中搜索",
+        ));
+    }
     if options.dim == Some(0) {
         return Err(BenchError::invalid("--dim must be at least 1", "--dim 至少为 1"));
     }
+    if let Some(dim) = options.dim.filter(|&dim| dim > MAX_DIM) {
+        return Err(BenchError::invalid(
+            format!("--dim {dim} is above {MAX_DIM}, wider than any embedding this benchmark models"),
+            format!("--dim {dim} 超过 {MAX_DIM}，比本基准模拟的任何嵌入都宽"),
+        ));
+    }
     let expansions: Vec<usize> = if options.expansion_search.is_empty() { vec![64] } else { options.expansion_search.clone() };
+    if expansions.contains(&0) {
+        return Err(BenchError::invalid("--expansion-search must be at least 1", "--expansion-search 至少为 1"));
+    }
     let text = match &options.model_dir {
         Some(dir) => Some(load_text_model(dir, options)?),
         None => None,
@@ -269,6 +306,7 @@ pub fn run_query(options: &QueryBenchOptions) -> Result<QueryReport, BenchError>
     if region_candidates.contains(&0) {
         return Err(BenchError::invalid("--region-candidates must be at least 1", "--region-candidates 至少为 1"));
     }
+    check_vectors_fit(options.photos, options.regions, dim)?;
     let scratch = IndexFolder::new(options, dim)?;
 
     let generate_started = Instant::now();

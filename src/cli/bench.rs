@@ -93,7 +93,7 @@ pub enum BenchCommand {
         #[arg(long, default_value = "i8", value_parser = parse_kind)]
         kind: VectorKind,
         /// HNSW expansion_search values to measure, comma-separated.
-        #[arg(long, value_name = "E,E", value_delimiter = ',', default_value = "64,128")]
+        #[arg(long, value_name = "E,E", value_delimiter = ',', default_value = "128,512")]
         expansion_search: Vec<usize>,
         /// Region candidates taken from HNSW and rescored, comma-separated. Each count is
         /// measured with every expansion_search value.
@@ -261,7 +261,7 @@ fn print_ingest(report: &IngestReport) {
         m.before_mib, m.after_first_batch_mib, m.peak_mib, m.end_mib
     );
     println!(
-        "peak by half of the run / 前后半程峰值 (MiB): first {:.0}, second {:.0} · vector indexes / 向量索引 {:.0} MiB for {} vectors",
+        "peak by half of the run / 前后半程峰值 (MiB): first {:.0}, second {:.0} · vector indexes with reserved capacity / 向量索引（含预留容量） {:.0} MiB for {} vectors",
         m.peak_first_half_mib, m.peak_second_half_mib, m.vector_indexes_mib, m.vectors
     );
 }

@@ -253,8 +253,12 @@ fn cli_query_measures_candidates_and_reuses_indexes() {
     let output = xunying(&["bench", "query", "--photos", "10", "--regions", "10", "--dim", "8", "--reuse-indexes"], data.path());
     assert!(!output.status.success(), "--reuse-indexes without --scratch is rejected");
 
-    for (flag, value) in [("--dim", "0"), ("--region-candidates", "0"), ("--queries", "0"), ("--recall-queries", "0")] {
-        let mut args = vec!["bench", "query", "--photos", "10", "--regions", "10"];
+    let zeros = [("--dim", "0"), ("--region-candidates", "0"), ("--queries", "0"), ("--recall-queries", "0"), ("--regions", "0"), ("--expansion-search", "0")];
+    for (flag, value) in zeros {
+        let mut args = vec!["bench", "query", "--photos", "10"];
+        if flag != "--regions" {
+            args.extend(["--regions", "10"]);
+        }
         if flag != "--dim" {
             args.extend(["--dim", "8"]);
         }
@@ -263,6 +267,18 @@ fn cli_query_measures_candidates_and_reuses_indexes() {
         assert_eq!(output.status.code(), Some(2), "{flag} {value}: {}", stderr(&output));
         assert!(stderr(&output).contains(&format!("{flag} 至少为 1")), "{flag} {value}: {}", stderr(&output));
         assert!(!stderr(&output).contains("panicked"), "{flag} {value}: {}", stderr(&output));
+    }
+
+    // Too wide, or more vectors than memory holds: a bilingual error before any
+    // allocation, not an abort.
+    let too_large = [["--photos", "10", "--regions", "10", "--dim", "100000000"], ["--photos", "1000000000000", "--regions", "10", "--dim", "4096"]];
+    for sizes in too_large {
+        let mut args = vec!["bench", "query", "--no-text"];
+        args.extend(sizes);
+        let output = xunying(&args, data.path());
+        assert_eq!(output.status.code(), Some(2), "{sizes:?}: {}", stderr(&output));
+        assert!(stderr(&output).contains("超过"), "{sizes:?}: {}", stderr(&output));
+        assert!(!stderr(&output).contains("memory allocation"), "{sizes:?}: {}", stderr(&output));
     }
 }
 
