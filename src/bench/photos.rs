@@ -67,24 +67,24 @@ impl std::str::FromStr for GeneratedSet {
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         let (count, megapixels) = value
             .split_once(['x', 'X'])
-            .ok_or_else(|| format!("`{value}` is not COUNTxMEGAPIXELS, such as 4x24 or 400x0.05-4"))?;
-        let count: usize = count.trim().parse().map_err(|_| format!("`{count}` is not a photo count"))?;
+            .ok_or_else(|| format!("`{value}` is not COUNTxMEGAPIXELS, such as 4x24 or 400x0.05-4\n`{value}` 不是“数量x百万像素”，例如 4x24 或 400x0.05-4"))?;
+        let count: usize = count.trim().parse().map_err(|_| format!("`{value}`: `{count}` is not a photo count\n`{value}`：`{count}` 不是照片数量"))?;
         let number = |text: &str| -> Result<f64, String> {
-            text.trim().parse().map_err(|_| format!("`{text}` is not a number of megapixels"))
+            text.trim().parse().map_err(|_| format!("`{value}`: `{text}` is not a number of megapixels\n`{value}`：`{text}` 不是百万像素数"))
         };
         let (low, high) = match megapixels.split_once('-') {
             Some((low, high)) => (number(low)?, Some(number(high)?)),
             None => (number(megapixels)?, None),
         };
         if count == 0 || count > MAX_GENERATED {
-            return Err(format!("`{value}`: the photo count must be 1 to {MAX_GENERATED}"));
+            return Err(format!("`{value}`: the photo count must be 1 to {MAX_GENERATED}\n`{value}`：照片数量须在 1 到 {MAX_GENERATED} 之间"));
         }
         let valid = |mp: f64| mp > 0.0 && mp <= 200.0;
         if !valid(low) || !high.is_none_or(valid) {
-            return Err(format!("`{value}`: megapixels must be above 0 and at most 200"));
+            return Err(format!("`{value}`: megapixels must be above 0 and at most 200\n`{value}`：百万像素数须大于 0 且不超过 200"));
         }
         if high.is_some_and(|high| high < low) {
-            return Err(format!("`{value}`: a range gives the smaller size first, such as 400x0.05-4"));
+            return Err(format!("`{value}`: a range gives the smaller size first, such as 400x0.05-4\n`{value}`：范围须先写较小的尺寸，例如 400x0.05-4"));
         }
         Ok(GeneratedSet { count, megapixels: low, max_megapixels: high })
     }
@@ -154,6 +154,7 @@ mod tests {
         assert_eq!("400x0.05-4".parse::<GeneratedSet>(), Ok(GeneratedSet { count: 400, megapixels: 0.05, max_megapixels: Some(4.0) }));
         let error = "4x3-1".parse::<GeneratedSet>().unwrap_err();
         assert!(error.contains("smaller size first"), "a range runs from small to large: {error}");
+        assert!(error.contains("范围须先写较小的尺寸"), "the error is bilingual: {error}");
         let error = "4x1-300".parse::<GeneratedSet>().unwrap_err();
         assert!(error.contains("at most 200"), "{error}");
         let error = format!("{}x1", MAX_GENERATED + 1).parse::<GeneratedSet>().unwrap_err();
