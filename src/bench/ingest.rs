@@ -300,7 +300,7 @@ fn run_model_only(
     let patch_dim = 3 * patch * patch;
     let mut rng = SplitMix64::new(17);
     // Each batch's tensors are made right before it runs and dropped after it, so the
-    // pass holds one batch of pixels, as the pipeline does, and not the whole set.
+    // pass keeps one batch of pixels in memory, as the pipeline does, not the whole set.
     let mut elapsed = Duration::ZERO;
     for chunk in shapes.chunks(batch_size.max(1)) {
         let prepared: Vec<PreparedImage> = chunk

@@ -90,7 +90,7 @@ impl std::str::FromStr for GeneratedSet {
     }
 }
 
-/// The most photos one `--generate` set may ask for.
+/// The maximum number of photos one `--generate` set may request.
 pub const MAX_GENERATED: usize = 100_000;
 
 /// Writes every set's photos as quality-90 JPEGs into `dir` and returns their paths.

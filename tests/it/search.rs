@@ -205,7 +205,7 @@ fn long_description_finds_its_scene() {
 
 #[test]
 #[ignore = "the toy model does not bind objects to positions: among scenes of the same objects its long walk ranks the described one first at chance (12%); see models/toy/README.md"]
-fn long_positional_query_tells_places_apart() {
+fn long_positional_query_distinguishes_places() {
     let mut rng = Rng::new(51);
     let objects = [(Colour::Red, Shape::Circle), (Colour::Blue, Shape::Square), (Colour::Green, Shape::Triangle), (Colour::Yellow, Shape::Circle)];
     let mut scenes: Vec<Scene> = (0..8)
